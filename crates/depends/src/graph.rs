@@ -1,0 +1,248 @@
+//! The recipe book (every file in `recipes/`) and the package graph the
+//! options select from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::options::Options;
+use crate::recipe::{Recipe, RecipeError, ResolvedBuild, Target};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Recipe(#[from] RecipeError),
+    #[error("{dir}: cannot list recipes: {source}")]
+    ReadDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: dependency `{dependency}` has no recipe (expected {expected})")]
+    MissingDependency {
+        file: PathBuf,
+        dependency: String,
+        expected: PathBuf,
+    },
+    #[error("{file}: dependency cycle: {}", cycle.join(" -> "))]
+    Cycle { file: PathBuf, cycle: Vec<String> },
+}
+
+/// All recipes, validated as a whole: every dependency exists, no cycles.
+#[derive(Debug, Clone)]
+pub struct RecipeBook {
+    recipes: BTreeMap<String, Recipe>,
+}
+
+/// A package chosen for this run, with its overrides applied.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub recipe: Recipe,
+    pub resolved: ResolvedBuild,
+}
+
+impl RecipeBook {
+    pub fn load(dir: &Path) -> Result<RecipeBook, GraphError> {
+        let entries = std::fs::read_dir(dir).map_err(|source| GraphError::ReadDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        let recipes = paths
+            .iter()
+            .map(|p| Recipe::from_file(p).map(|r| (r.name.clone(), r)))
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        let book = RecipeBook { recipes };
+        book.check_dependencies(dir)?;
+        Ok(book)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Recipe> {
+        self.recipes.get(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Recipe> {
+        self.recipes.values()
+    }
+
+    fn check_dependencies(&self, dir: &Path) -> Result<(), GraphError> {
+        for recipe in self.recipes.values() {
+            for dep in recipe.all_dependencies() {
+                if !self.recipes.contains_key(dep) {
+                    return Err(GraphError::MissingDependency {
+                        file: recipe.path.clone(),
+                        dependency: dep.clone(),
+                        expected: dir.join(format!("{dep}.toml")),
+                    });
+                }
+            }
+        }
+        // Depth-first search over every edge any override could add, so a
+        // cycle is reported whatever host happens to be selected.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Visiting,
+            Done,
+        }
+        fn visit<'a>(
+            book: &'a RecipeBook,
+            name: &'a str,
+            marks: &mut BTreeMap<&'a str, Mark>,
+            path: &mut Vec<&'a str>,
+        ) -> Result<(), GraphError> {
+            match marks.get(name) {
+                Some(Mark::Done) => return Ok(()),
+                Some(Mark::Visiting) => {
+                    let start = path.iter().position(|n| *n == name).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        path[start..].iter().map(|s| s.to_string()).collect();
+                    cycle.push(name.to_string());
+                    return Err(GraphError::Cycle {
+                        file: book.recipes[name].path.clone(),
+                        cycle,
+                    });
+                }
+                None => {}
+            }
+            marks.insert(name, Mark::Visiting);
+            path.push(name);
+            for dep in book.recipes[name].all_dependencies() {
+                visit(book, dep, marks, path)?;
+            }
+            path.pop();
+            marks.insert(name, Mark::Done);
+            Ok(())
+        }
+        let mut marks = BTreeMap::new();
+        for name in self.recipes.keys() {
+            visit(self, name, &mut marks, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+
+    /// The packages `options` select, with their dependencies, ordered so
+    /// that every package comes after what it depends on. Natives resolve
+    /// against the build machine, the rest against the host.
+    pub fn select(&self, options: &Options, host: Target, build: Target) -> Vec<Selected> {
+        let roots: Vec<&str> = self
+            .recipes
+            .values()
+            .filter(|r| r.group.is_some_and(|g| options.selects_group(g)))
+            .map(|r| r.name.as_str())
+            .collect();
+        let mut order = Vec::new();
+        let mut seen = BTreeSet::new();
+        for root in roots {
+            self.post_order(root, host, build, &mut seen, &mut order);
+        }
+        order
+    }
+
+    fn post_order(
+        &self,
+        name: &str,
+        host: Target,
+        build: Target,
+        seen: &mut BTreeSet<String>,
+        order: &mut Vec<Selected>,
+    ) {
+        if !seen.insert(name.to_string()) {
+            return;
+        }
+        let recipe = &self.recipes[name];
+        let target = if recipe.is_native() { build } else { host };
+        let resolved = recipe.resolve(target);
+        for dep in &resolved.dependencies {
+            self.post_order(dep, host, build, seen, order);
+        }
+        order.push(Selected {
+            recipe: recipe.clone(),
+            resolved,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, deps: &[&str], group: Option<&str>) {
+        let deps = deps
+            .iter()
+            .map(|d| format!("\"{d}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let group = group
+            .map(|g| format!("group = \"{g}\"\n"))
+            .unwrap_or_default();
+        let text = format!(
+            "version = \"1\"\nfile_name = \"{name}.tar.gz\"\nsha256 = \"{}\"\nurls = [\"http://127.0.0.1/{name}\"]\n{group}dependencies = [{deps}]\n[build]\nbuilder = \"make\"\n",
+            "a".repeat(64)
+        );
+        std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    }
+
+    fn target(debug: bool) -> Target<'static> {
+        Target {
+            triple: "x86_64-pc-linux-gnu",
+            os: "linux",
+            arch: "x86_64",
+            debug,
+        }
+    }
+
+    #[test]
+    fn selection_follows_groups_and_orders_dependencies_first() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "native_tool", &[], Some("multiprocess"));
+        write(
+            dir.path(),
+            "lib",
+            &["native_tool", "helper"],
+            Some("multiprocess"),
+        );
+        write(dir.path(), "helper", &[], None);
+        write(dir.path(), "walletdb", &[], Some("wallet"));
+        let book = RecipeBook::load(dir.path()).unwrap();
+        let names = |opts: &Options| -> Vec<String> {
+            book.select(opts, target(false), target(false))
+                .into_iter()
+                .map(|s| s.recipe.name)
+                .collect()
+        };
+        let mut opts = Options {
+            multiprocess: true,
+            no_wallet: true,
+            ..Options::default()
+        };
+        assert_eq!(names(&opts), ["native_tool", "helper", "lib"]);
+        opts.multiprocess = false;
+        assert!(names(&opts).is_empty());
+        opts.no_wallet = false;
+        assert_eq!(names(&opts), ["walletdb"]);
+    }
+
+    #[test]
+    fn missing_dependency_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "lib", &["nothere"], Some("base"));
+        let err = RecipeBook::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("lib.toml") && err.contains("`nothere` has no recipe"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cycle_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a", &["b"], Some("base"));
+        write(dir.path(), "b", &["c"], None);
+        write(dir.path(), "c", &["a"], None);
+        let err = RecipeBook::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("dependency cycle: a -> b -> c -> a"), "{err}");
+        assert!(err.contains("a.toml"), "{err}");
+    }
+}

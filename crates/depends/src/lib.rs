@@ -1,0 +1,9 @@
+pub mod build_id;
+pub mod fetch;
+pub mod fsutil;
+pub mod graph;
+pub mod mirror;
+pub mod options;
+pub mod probe;
+pub mod recipe;
+pub mod toolchain;

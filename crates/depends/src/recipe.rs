@@ -1,0 +1,577 @@
+//! One recipe file, `recipes/<name>.toml`: what a package is and how to
+//! build it. Parsing is strict: an unknown field is an error with its line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::options::Group;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecipeError {
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: PathBuf, message: String },
+}
+
+/// How a package is configured, built and staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuilderKind {
+    /// `./configure --prefix --host ...`, `make`, `make install`.
+    Autotools,
+    /// `cmake -S -B` with the toolchain's compilers, `make`, `make install`.
+    Cmake,
+    /// No configure step; the tools and flags are passed to `make`.
+    Make,
+    /// Explicit argv lists for each stage.
+    Steps,
+}
+
+/// The argv lists of a `steps` builder. Each entry is one command.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steps {
+    #[serde(default)]
+    pub configure: Vec<Vec<String>>,
+    #[serde(default)]
+    pub build: Vec<Vec<String>>,
+    #[serde(default)]
+    pub stage: Vec<Vec<String>>,
+}
+
+/// The parts of a build that overrides may extend. Lists append, `env`
+/// entries replace by key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuildSettings {
+    pub config_opts: Vec<String>,
+    pub cflags: Vec<String>,
+    pub cxxflags: Vec<String>,
+    pub cppflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Extra arguments to the build step's `make`.
+    pub build_args: Vec<String>,
+    /// Arguments to the stage step's `make` (default: `install`).
+    pub stage_args: Vec<String>,
+    /// Paths (relative to the staged prefix, `*` allowed in the last part)
+    /// deleted before the package is cached.
+    pub remove: Vec<String>,
+}
+
+impl BuildSettings {
+    fn extend(&mut self, other: BuildSettings) {
+        self.config_opts.extend(other.config_opts);
+        self.cflags.extend(other.cflags);
+        self.cxxflags.extend(other.cxxflags);
+        self.cppflags.extend(other.cppflags);
+        self.ldflags.extend(other.ldflags);
+        self.env.extend(other.env);
+        self.build_args.extend(other.build_args);
+        self.stage_args.extend(other.stage_args);
+        self.remove.extend(other.remove);
+    }
+}
+
+/// `[build]` and `[[override]]` tables share the settings fields. serde's
+/// `flatten` would lose `deny_unknown_fields` and the line numbers of
+/// errors, so the fields are written out once here and stamped into both.
+macro_rules! with_build_settings {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            #[serde(default)]
+            pub config_opts: Vec<String>,
+            #[serde(default)]
+            pub cflags: Vec<String>,
+            #[serde(default)]
+            pub cxxflags: Vec<String>,
+            #[serde(default)]
+            pub cppflags: Vec<String>,
+            #[serde(default)]
+            pub ldflags: Vec<String>,
+            #[serde(default)]
+            pub env: BTreeMap<String, String>,
+            #[serde(default)]
+            pub build_args: Vec<String>,
+            #[serde(default)]
+            pub stage_args: Vec<String>,
+            #[serde(default)]
+            pub remove: Vec<String>,
+        }
+
+        impl $name {
+            pub fn settings(&self) -> BuildSettings {
+                BuildSettings {
+                    config_opts: self.config_opts.clone(),
+                    cflags: self.cflags.clone(),
+                    cxxflags: self.cxxflags.clone(),
+                    cppflags: self.cppflags.clone(),
+                    ldflags: self.ldflags.clone(),
+                    env: self.env.clone(),
+                    build_args: self.build_args.clone(),
+                    stage_args: self.stage_args.clone(),
+                    remove: self.remove.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_build_settings! {
+    #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Build {
+        pub builder: BuilderKind,
+        /// Argv lists, required by (and only allowed with) `builder = "steps"`.
+        #[serde(default)]
+        pub steps: Option<Steps>,
+    }
+}
+
+with_build_settings! {
+    /// Extra settings for some hosts, OSes or release types. Every selector
+    /// given must match; the rest of the table is appended to the recipe.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Override {
+        #[serde(default)]
+        pub host: Option<String>,
+        #[serde(default)]
+        pub os: Option<String>,
+        #[serde(default)]
+        pub arch: Option<String>,
+        #[serde(default)]
+        pub debug: Option<bool>,
+        #[serde(default)]
+        pub dependencies: Vec<String>,
+    }
+}
+
+/// The file as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RecipeFile {
+    version: String,
+    /// The name the source is stored under in SOURCES_PATH (upstream's
+    /// `file_name`); lets two packages share one download.
+    file_name: String,
+    sha256: String,
+    /// Primary download URLs, tried in order.
+    urls: Vec<String>,
+    /// Tried after the URLs and FALLBACK_DOWNLOAD_PATH. `mirror://debian/...`
+    /// is resolved from the machine's apt sources.
+    #[serde(default)]
+    mirrors: Vec<String>,
+    /// The option that selects this package; none means "only as a
+    /// dependency of a selected package".
+    #[serde(default)]
+    group: Option<Group>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    /// Files in `recipes/patches/<name>/`, applied in order with `patch -p1`.
+    #[serde(default)]
+    patches: Vec<String>,
+    build: Build,
+    #[serde(default, rename = "override")]
+    overrides: Vec<Override>,
+}
+
+/// A validated recipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipe {
+    pub name: String,
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub version: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub urls: Vec<String>,
+    pub mirrors: Vec<String>,
+    pub group: Option<Group>,
+    pub dependencies: Vec<String>,
+    pub patches: Vec<String>,
+    pub build: Build,
+    pub overrides: Vec<Override>,
+}
+
+/// What an override is matched against.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub triple: &'a str,
+    pub os: &'a str,
+    pub arch: &'a str,
+    pub debug: bool,
+}
+
+/// A recipe with the overrides for one target folded in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedBuild {
+    pub builder: BuilderKind,
+    pub steps: Steps,
+    pub settings: BuildSettings,
+    pub dependencies: Vec<String>,
+}
+
+/// Placeholders a recipe may use in options, flags, env and steps.
+pub const PLACEHOLDERS: &[&str] = &[
+    "prefix",
+    "sysroot",
+    "native_prefix",
+    "src_dir",
+    "build_dir",
+    "staging_dir",
+    "host",
+    "build",
+    "jobs",
+];
+
+impl Recipe {
+    /// Reads and validates `path`; the package name is the file stem.
+    pub fn from_file(path: &Path) -> Result<Recipe, RecipeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RecipeError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        Recipe::from_toml(&name, path, &text)
+    }
+
+    pub fn from_toml(name: &str, path: &Path, text: &str) -> Result<Recipe, RecipeError> {
+        let file: RecipeFile = toml::from_str(text).map_err(|err| RecipeError::Syntax {
+            file: path.to_path_buf(),
+            line: err.span().map_or(1, |span| line_of(text, span.start)),
+            message: err.message().to_string(),
+        })?;
+        let invalid = |message: String| RecipeError::Invalid {
+            file: path.to_path_buf(),
+            message,
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(invalid(format!(
+                "package name `{name}` (the file name) must be lowercase letters, digits and `_`"
+            )));
+        }
+        if file.sha256.len() != 64 || !file.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid(format!(
+                "sha256 `{}` is not 64 hex digits",
+                file.sha256
+            )));
+        }
+        if file.urls.is_empty() && file.mirrors.is_empty() {
+            return Err(invalid(
+                "no `urls` or `mirrors` to fetch the source from".into(),
+            ));
+        }
+        if file.file_name.contains('/') || file.file_name.is_empty() {
+            return Err(invalid(format!(
+                "file_name `{}` must be a plain file name",
+                file.file_name
+            )));
+        }
+        match (file.build.builder, &file.build.steps) {
+            (BuilderKind::Steps, None) => {
+                return Err(invalid(
+                    "builder \"steps\" needs a [build.steps] table".into(),
+                ))
+            }
+            (kind, Some(_)) if kind != BuilderKind::Steps => {
+                return Err(invalid(format!(
+                    "[build.steps] is only used with builder = \"steps\", not {kind:?}"
+                )))
+            }
+            _ => {}
+        }
+        let native = name.starts_with("native_");
+        let patches_dir = patches_dir(path, name);
+        for patch in &file.patches {
+            if !patches_dir.join(patch).is_file() {
+                return Err(invalid(format!(
+                    "patch `{patch}` not found in {}",
+                    patches_dir.display()
+                )));
+            }
+        }
+        let recipe = Recipe {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            version: file.version,
+            file_name: file.file_name,
+            sha256: file.sha256.to_ascii_lowercase(),
+            urls: file.urls,
+            mirrors: file.mirrors,
+            group: file.group,
+            dependencies: file.dependencies,
+            patches: file.patches,
+            build: file.build,
+            overrides: file.overrides,
+        };
+        for dep in recipe.all_dependencies() {
+            if native && !dep.starts_with("native_") {
+                return Err(invalid(format!(
+                    "native package depends on host package `{dep}`; natives run on the build machine"
+                )));
+            }
+        }
+        if let Some(bad) = recipe.unknown_placeholder() {
+            return Err(invalid(format!(
+                "unknown placeholder `{{{bad}}}`; known: {}",
+                PLACEHOLDERS
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )));
+        }
+        Ok(recipe)
+    }
+
+    /// Native packages run on the build machine (`native_capnp`).
+    pub fn is_native(&self) -> bool {
+        self.name.starts_with("native_")
+    }
+
+    pub fn patches_dir(&self) -> PathBuf {
+        patches_dir(&self.path, &self.name)
+    }
+
+    /// Dependencies in the base recipe and in every override, for graph checks.
+    pub fn all_dependencies(&self) -> impl Iterator<Item = &String> {
+        self.dependencies
+            .iter()
+            .chain(self.overrides.iter().flat_map(|o| o.dependencies.iter()))
+    }
+
+    /// The recipe as it applies to `target`.
+    pub fn resolve(&self, target: Target) -> ResolvedBuild {
+        let mut settings = self.build.settings();
+        let mut dependencies = self.dependencies.clone();
+        for o in &self.overrides {
+            let matches = o.host.as_deref().is_none_or(|h| h == target.triple)
+                && o.os.as_deref().is_none_or(|os| os == target.os)
+                && o.arch.as_deref().is_none_or(|a| a == target.arch)
+                && o.debug.is_none_or(|d| d == target.debug);
+            if matches {
+                settings.extend(o.settings());
+                dependencies.extend(o.dependencies.iter().cloned());
+            }
+        }
+        ResolvedBuild {
+            builder: self.build.builder,
+            steps: self.build.steps.clone().unwrap_or_default(),
+            settings,
+            dependencies,
+        }
+    }
+
+    /// The canonical form hashed into build ids: independent of comments,
+    /// key order and whitespace in the file.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn unknown_placeholder(&self) -> Option<String> {
+        let mut texts: Vec<String> = Vec::new();
+        let sections = std::iter::once(self.build.settings())
+            .chain(self.overrides.iter().map(Override::settings));
+        for s in sections {
+            texts.extend(s.config_opts);
+            texts.extend(s.cflags);
+            texts.extend(s.cxxflags);
+            texts.extend(s.cppflags);
+            texts.extend(s.ldflags);
+            texts.extend(s.env.into_values());
+            texts.extend(s.build_args);
+            texts.extend(s.stage_args);
+        }
+        if let Some(steps) = &self.build.steps {
+            for argv in steps
+                .configure
+                .iter()
+                .chain(&steps.build)
+                .chain(&steps.stage)
+            {
+                texts.extend(argv.iter().cloned());
+            }
+        }
+        texts.iter().find_map(|text| {
+            placeholders_in(text)
+                .find(|p| !PLACEHOLDERS.contains(p))
+                .map(str::to_string)
+        })
+    }
+}
+
+fn patches_dir(recipe_path: &Path, name: &str) -> PathBuf {
+    recipe_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("patches")
+        .join(name)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn placeholders_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// Replaces `{name}` placeholders using `value_of`.
+pub fn substitute(text: &str, value_of: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after
+            .find('}')
+            .and_then(|end| value_of(&after[..end]).map(|v| (end, v)))
+        {
+            Some((end, value)) => {
+                out.push_str(&value);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+version = "1.0"
+file_name = "foo-1.0.tar.gz"
+sha256 = "07167580e563f5e821e3b2af1c238c16ec7181612650c5901330fa9a0da50939"
+urls = ["http://example.invalid/foo-1.0.tar.gz"]
+
+[build]
+builder = "make"
+cflags = ["-DFOO"]
+
+[[override]]
+os = "mingw32"
+cflags = ["-DWIN"]
+dependencies = ["bar"]
+
+[[override]]
+debug = true
+cflags = ["-DDEBUG_FOO"]
+"#;
+
+    fn parse(text: &str) -> Result<Recipe, RecipeError> {
+        Recipe::from_toml("foo", Path::new("recipes/foo.toml"), text)
+    }
+
+    #[test]
+    fn overrides_apply_only_where_they_match() {
+        let recipe = parse(GOOD).unwrap();
+        let linux = Target {
+            triple: "x86_64-pc-linux-gnu",
+            os: "linux",
+            arch: "x86_64",
+            debug: false,
+        };
+        let win = Target {
+            triple: "x86_64-w64-mingw32",
+            os: "mingw32",
+            arch: "x86_64",
+            debug: true,
+        };
+        let r = recipe.resolve(linux);
+        assert_eq!(r.settings.cflags, ["-DFOO"]);
+        assert!(r.dependencies.is_empty());
+        let r = recipe.resolve(win);
+        assert_eq!(r.settings.cflags, ["-DFOO", "-DWIN", "-DDEBUG_FOO"]);
+        assert_eq!(r.dependencies, ["bar"]);
+    }
+
+    #[test]
+    fn unknown_field_names_file_and_line() {
+        let text = GOOD.replace(
+            "cflags = [\"-DFOO\"]",
+            "cflags = [\"-DFOO\"]\ncflagz = [\"x\"]",
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("recipes/foo.toml:10:"), "{err}");
+        assert!(err.contains("cflagz"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let text = GOOD.replace("version = \"1.0\"", "version = \"1.0");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("recipes/foo.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn bad_hash_steps_mismatch_and_placeholders_are_rejected() {
+        let err = parse(&GOOD.replace("07167580", "zz"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not 64 hex digits"), "{err}");
+        let err = parse(&GOOD.replace("builder = \"make\"", "builder = \"steps\"")).unwrap_err();
+        assert!(err.to_string().contains("needs a [build.steps]"), "{err}");
+        let err = parse(&GOOD.replace("-DFOO\"", "-DFOO={prefx}\"")).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown placeholder `{prefx}`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn natives_cannot_depend_on_host_packages() {
+        let err = Recipe::from_toml("native_foo", Path::new("native_foo.toml"), GOOD).unwrap_err();
+        assert!(
+            err.to_string().contains("depends on host package `bar`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn canonical_form_ignores_comments_and_order() {
+        let a = parse(GOOD).unwrap();
+        let b = parse(&format!("# a comment\n{GOOD}")).unwrap();
+        assert_eq!(a.canonical_json(), b.canonical_json());
+        let c = parse(&GOOD.replace("-DWIN", "-DWIN2")).unwrap();
+        assert_ne!(a.canonical_json(), c.canonical_json());
+    }
+
+    #[test]
+    fn substitute_replaces_known_and_keeps_others() {
+        let out = substitute("{prefix}/bin:{x}", &|name| {
+            (name == "prefix").then(|| "/p".into())
+        });
+        assert_eq!(out, "/p/bin:{x}");
+    }
+}
