@@ -1,4 +1,7 @@
+pub mod archive;
 pub mod build_id;
+pub mod builder;
+pub mod cache;
 pub mod fetch;
 pub mod fsutil;
 pub mod graph;
@@ -6,4 +9,5 @@ pub mod mirror;
 pub mod options;
 pub mod probe;
 pub mod recipe;
+pub mod relocate;
 pub mod toolchain;

@@ -1,0 +1,324 @@
+//! Tarballs in and out: extracting source archives (top folder stripped),
+//! packing a staged prefix into a byte-for-byte reproducible tarball, and
+//! unpacking cached builds into sysroots and prefixes.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use flate2::{Compression, GzBuilder};
+
+/// Every file in a cached build gets this mtime: 2000-01-01 12:00 UTC, the
+/// same instant upstream's `TOUCH` uses.
+pub const FIXED_MTIME: u64 = 946_728_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{archive}: unsupported archive type (expected .tar.gz, .tgz, .tar.xz or .tar)")]
+    UnsupportedFormat { archive: PathBuf },
+    #[error("{archive}: entry `{entry}` would land outside the extraction folder")]
+    UnsafePath { archive: PathBuf, entry: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
+    move |source| ArchiveError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn open_decompressed(archive: &Path) -> Result<Box<dyn Read>, ArchiveError> {
+    let name = archive.to_string_lossy();
+    let open = || File::open(archive).map(BufReader::new).map_err(io(archive));
+    if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        Ok(Box::new(GzDecoder::new(open()?)))
+    } else if name.ends_with(".tar.xz") {
+        Ok(Box::new(xz2::read::XzDecoder::new(open()?)))
+    } else if name.ends_with(".tar") {
+        Ok(Box::new(open()?))
+    } else {
+        Err(ArchiveError::UnsupportedFormat {
+            archive: archive.to_path_buf(),
+        })
+    }
+}
+
+/// A relative path with its first component removed, or `None` for the top
+/// folder itself. Rejects absolute paths and `..`.
+fn strip_top(archive: &Path, path: &Path) -> Result<Option<PathBuf>, ArchiveError> {
+    let mut parts = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => parts.push(part),
+            Component::CurDir => {}
+            _ => {
+                return Err(ArchiveError::UnsafePath {
+                    archive: archive.to_path_buf(),
+                    entry: path.display().to_string(),
+                })
+            }
+        }
+    }
+    Ok((parts.len() > 1).then(|| parts[1..].iter().collect()))
+}
+
+/// Extracts a source archive into `dest`, dropping the top folder as
+/// `tar --strip-components=1` does, without taking owners from the archive.
+pub fn extract_source(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
+    std::fs::create_dir_all(dest).map_err(io(dest))?;
+    let mut tar = tar::Archive::new(open_decompressed(archive)?);
+    tar.set_preserve_permissions(true);
+    tar.set_preserve_mtime(true);
+    for entry in tar.entries().map_err(io(archive))? {
+        let mut entry = entry.map_err(io(archive))?;
+        let path = entry.path().map_err(io(archive))?.into_owned();
+        let Some(relative) = strip_top(archive, &path)? else {
+            continue;
+        };
+        let target = dest.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        if entry.header().entry_type().is_hard_link() {
+            // A hard link names its target by archive path, which still
+            // carries the top folder: resolve it ourselves and copy.
+            let link = entry.link_name().map_err(io(archive))?.unwrap_or_default();
+            let Some(source) = strip_top(archive, &link)? else {
+                continue;
+            };
+            std::fs::copy(dest.join(source), &target).map_err(io(&target))?;
+            continue;
+        }
+        let absolute_link = entry.header().entry_type().is_symlink()
+            && entry
+                .link_name()
+                .map_err(io(archive))?
+                .is_some_and(|link| link.is_absolute());
+        if absolute_link {
+            // A source tree has no business pointing at the build machine.
+            return Err(ArchiveError::UnsafePath {
+                archive: archive.to_path_buf(),
+                entry: path.display().to_string(),
+            });
+        }
+        entry.unpack(&target).map_err(io(&target))?;
+    }
+    Ok(())
+}
+
+/// Packs the tree under `root` into a gzip tarball at `out`: entries sorted
+/// bytewise, every mtime [`FIXED_MTIME`], owner 0:0 without names, modes
+/// reduced to 0755/0644, and a gzip header with no name and no time. The
+/// same tree gives the same bytes on every machine.
+pub fn pack_deterministic(root: &Path, out: &Path) -> Result<(), ArchiveError> {
+    let mut paths = Vec::new();
+    collect(root, Path::new(""), &mut paths)?;
+    paths.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+
+    let file = File::create(out).map_err(io(out))?;
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .write(BufWriter::new(file), Compression::new(6));
+    let mut tar = tar::Builder::new(gz);
+    tar.follow_symlinks(false);
+    for relative in &paths {
+        let full = root.join(relative);
+        let meta = std::fs::symlink_metadata(&full).map_err(io(&full))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(FIXED_MTIME);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_username("").map_err(io(&full))?;
+        header.set_groupname("").map_err(io(&full))?;
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&full).map_err(io(&full))?;
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_mode(0o777);
+            header.set_size(0);
+            tar.append_link(&mut header, relative, &target)
+                .map_err(io(&full))?;
+        } else if meta.is_dir() {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o755);
+            header.set_size(0);
+            tar.append_data(&mut header, relative, std::io::empty())
+                .map_err(io(&full))?;
+        } else {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(if is_executable(&meta) { 0o755 } else { 0o644 });
+            header.set_size(meta.len());
+            let data = File::open(&full).map_err(io(&full))?;
+            tar.append_data(&mut header, relative, BufReader::new(data))
+                .map_err(io(&full))?;
+        }
+    }
+    let gz = tar.into_inner().map_err(io(out))?;
+    let mut writer = gz.finish().map_err(io(out))?;
+    writer.flush().map_err(io(out))?;
+    let file = writer.into_inner().map_err(|e| ArchiveError::Io {
+        path: out.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(io(out))?;
+    Ok(())
+}
+
+fn collect(root: &Path, relative: &Path, out: &mut Vec<PathBuf>) -> Result<(), ArchiveError> {
+    let dir = root.join(relative);
+    for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+        let entry = entry.map_err(io(&dir))?;
+        let child = relative.join(entry.file_name());
+        let is_dir = entry.file_type().map_err(io(&dir))?.is_dir();
+        out.push(child.clone());
+        if is_dir {
+            collect(root, &child, out)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// Unpacks a cached build (no top folder) into `dest`, merging with what is
+/// there. Returns the relative paths of the regular files written.
+pub fn unpack(tarball: &Path, dest: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
+    std::fs::create_dir_all(dest).map_err(io(dest))?;
+    let mut tar = tar::Archive::new(open_decompressed(tarball)?);
+    tar.set_preserve_permissions(true);
+    tar.set_overwrite(true);
+    let mut files = Vec::new();
+    for entry in tar.entries().map_err(io(tarball))? {
+        let mut entry = entry.map_err(io(tarball))?;
+        let path = entry.path().map_err(io(tarball))?.into_owned();
+        if entry.header().entry_type().is_file() {
+            files.push(path.clone());
+        }
+        let unpacked = entry.unpack_in(dest).map_err(io(dest))?;
+        if !unpacked {
+            return Err(ArchiveError::UnsafePath {
+                archive: tarball.to_path_buf(),
+                entry: path.display().to_string(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(root: &Path) {
+        std::fs::create_dir_all(root.join("lib/pkgconfig")).unwrap();
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::write(root.join("lib/libfoo.a"), b"archive").unwrap();
+        std::fs::write(root.join("lib/pkgconfig/foo.pc"), b"prefix=/x\n").unwrap();
+        std::fs::write(root.join("bin/foo"), b"#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root.join("bin/foo"), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+            std::os::unix::fs::symlink("libfoo.a", root.join("lib/libfoo2.a")).unwrap();
+        }
+    }
+
+    #[test]
+    fn packing_is_reproducible_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        tree(&a);
+        tree(&b);
+        // Different mtimes must not matter.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(b.join("lib/libfoo.a"), b"archive").unwrap();
+        pack_deterministic(&a, &dir.path().join("a.tar.gz")).unwrap();
+        pack_deterministic(&b, &dir.path().join("b.tar.gz")).unwrap();
+        let bytes_a = std::fs::read(dir.path().join("a.tar.gz")).unwrap();
+        assert_eq!(bytes_a, std::fs::read(dir.path().join("b.tar.gz")).unwrap());
+        // gzip header: no mtime (bytes 4..8) and no FNAME flag.
+        assert_eq!(&bytes_a[4..8], &[0, 0, 0, 0]);
+        assert_eq!(bytes_a[3] & 0x08, 0);
+
+        let out = dir.path().join("out");
+        let files = unpack(&dir.path().join("a.tar.gz"), &out).unwrap();
+        assert!(files.contains(&PathBuf::from("lib/pkgconfig/foo.pc")));
+        assert_eq!(std::fs::read(out.join("lib/libfoo.a")).unwrap(), b"archive");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(out.join("bin/foo"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o755);
+            assert_eq!(
+                std::fs::read_link(out.join("lib/libfoo2.a")).unwrap(),
+                Path::new("libfoo.a")
+            );
+        }
+    }
+
+    #[test]
+    fn source_extraction_strips_the_top_folder_and_rejects_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("foo-1.0/sub")).unwrap();
+        std::fs::write(src.join("foo-1.0/sub/a.c"), b"int a;").unwrap();
+        let archive = dir.path().join("foo-1.0.tar.gz");
+        {
+            let gz = GzBuilder::new().write(File::create(&archive).unwrap(), Compression::fast());
+            let mut tar = tar::Builder::new(gz);
+            tar.append_dir_all("foo-1.0", src.join("foo-1.0")).unwrap();
+            tar.into_inner().unwrap().finish().unwrap();
+        }
+        let dest = dir.path().join("x");
+        extract_source(&archive, &dest).unwrap();
+        assert_eq!(std::fs::read(dest.join("sub/a.c")).unwrap(), b"int a;");
+
+        let evil = dir.path().join("evil.tar");
+        {
+            let mut tar = tar::Builder::new(File::create(&evil).unwrap());
+            let mut header = tar::Header::new_gnu();
+            header.set_size(1);
+            header.set_mode(0o644);
+            // `append_data` refuses `..`, so write the name bytes directly.
+            header.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"top/../../x.c");
+            header.set_cksum();
+            tar.append(&header, &b"x"[..]).unwrap();
+            tar.finish().unwrap();
+        }
+        let err = extract_source(&evil, &dir.path().join("y"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the extraction folder"), "{err}");
+    }
+
+    #[test]
+    fn unknown_archive_type_is_an_error() {
+        let err = extract_source(Path::new("foo.zip"), Path::new("/tmp/none")).unwrap_err();
+        assert!(
+            err.to_string().contains("unsupported archive type"),
+            "{err}"
+        );
+    }
+}
