@@ -1,1 +1,56 @@
-fn main() {}
+//! `cargo xtask`: c1pzo's orchestration CLI. It parses arguments, calls the
+//! libraries that do the work (the depends engine), and runs cargo. Keep it
+//! thin: logic that deserves tests belongs in a crate.
+
+mod apt;
+mod bench;
+mod depends_cmd;
+mod test_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, test and package c1pzo", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, build and install the C/C++ dependencies for a HOST
+    /// (`make -C depends`, reimplemented).
+    Depends(depends_cmd::DependsArgs),
+    /// Run depends, then build the workspace against its prefix.
+    Build(depends_cmd::DependsArgs),
+    /// Run every test (installs missing Debian packages first when root).
+    Test(test_cmd::TestArgs),
+    /// Measure an area and write the figures under target/bench/.
+    Bench(bench::BenchArgs),
+}
+
+/// The repository root: xtask lives in `<root>/xtask`.
+pub fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), |p| p.to_path_buf())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Depends(args) => depends_cmd::run(args),
+        Command::Build(args) => depends_cmd::build(args),
+        Command::Test(args) => test_cmd::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

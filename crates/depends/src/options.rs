@@ -68,6 +68,9 @@ pub struct Options {
     pub lto: bool,
     pub verbose: bool,
     pub log: bool,
+    /// `--offline`: never touch the network; fail at once listing missing
+    /// sources.
+    pub offline: bool,
     pub jobs: usize,
     pub sources_path: Option<PathBuf>,
     pub base_cache: Option<PathBuf>,
@@ -93,6 +96,7 @@ impl Default for Options {
             lto: false,
             verbose: false,
             log: false,
+            offline: false,
             jobs: default_jobs(),
             sources_path: None,
             base_cache: None,
@@ -159,6 +163,7 @@ impl Options {
             lto: flag("LTO"),
             verbose: flag("V"),
             log: flag("LOG"),
+            offline: false,
             jobs,
             sources_path: text("SOURCES_PATH").map(PathBuf::from),
             base_cache: text("BASE_CACHE").map(PathBuf::from),

@@ -1,0 +1,203 @@
+//! The engine end to end on synthetic packages: build, install, no-op,
+//! caching across options, parallelism under the jobserver, reproducibility.
+
+mod support;
+
+use std::path::Path;
+
+use support::packages::{Fixture, Package};
+
+const HOST: &str = "x86_64-pc-linux-gnu";
+
+/// native_gen (a tool) <- bar (runs it, links foo) <- foo.
+fn three_packages(fx: &Fixture) {
+    fx.add(&Package::native_tool("native_gen"));
+    fx.add(&Package::c_library("foo", &[], None).group(None));
+    fx.add(&Package::c_library("bar", &["foo"], Some("gen")).depends_on(&["foo", "native_gen"]));
+}
+
+#[test]
+fn builds_installs_and_then_does_nothing() {
+    let fx = Fixture::new();
+    three_packages(&fx);
+    let (report, log) = fx.run(&[]);
+    let report = report.unwrap_or_else(|e| panic!("{e}\n{}", log.text()));
+    let built: Vec<(&str, &str)> =
+        report.packages.iter().map(|p| (p.package.as_str(), p.status)).collect();
+    // Dependencies come first, in the order bar lists them.
+    assert_eq!(built, [("foo", "built"), ("native_gen", "built"), ("bar", "built")]);
+    assert!(report.prefix_updated);
+
+    let prefix = fx.prefix(HOST);
+    for file in ["lib/libfoo.a", "lib/libbar.a", "include/bar.h", "native/bin/gen", "bin/bar-hello"] {
+        assert!(prefix.join(file).is_file(), "missing {file}");
+    }
+    // bar's value is gen's 41 + 1 + foo's (0 + 1): the native tool ran and
+    // foo's header and library came from bar's private sysroot.
+    let out = std::process::Command::new(prefix.join("bin/bar-hello")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "bar 43\n");
+    // pkg-config files name the real prefix, not the build-time placeholder.
+    let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/foo.pc")).unwrap();
+    assert!(pc.starts_with(&format!("prefix={}\n", prefix.display())), "{pc}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(prefix.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["packages"].as_array().unwrap().len(), 3);
+    let config = std::fs::read_to_string(prefix.join("cargo-config.toml")).unwrap();
+    assert!(config.contains("target = \"x86_64-unknown-linux-gnu\""), "{config}");
+    assert!(config.contains(&format!("PKG_CONFIG_PATH_x86_64_unknown_linux_gnu = \"{}/lib/pkgconfig\"", prefix.display())), "{config}");
+    assert!(prefix.join("env").is_file());
+    assert!(prefix.join(format!(".stamp_{}", report.final_build_id)).is_file());
+    // Work folders are gone after success.
+    assert_eq!(std::fs::read_dir(fx.root().join("depends/work/x86_64-pc-linux-gnu/foo")).map(|d| d.count()).unwrap_or(0), 0);
+
+    let requests = fx.server.request_count("files/foo-1.0.tar.gz");
+    let stray = prefix.join("stray-file");
+    std::fs::write(&stray, "x").unwrap();
+    let (again, _) = fx.run(&[]);
+    let again = again.unwrap();
+    assert!(!again.prefix_updated, "a no-op run leaves the prefix alone");
+    assert!(again.packages.iter().all(|p| p.status == "cached"));
+    assert!(stray.exists(), "the prefix was not rewritten");
+    assert_eq!(fx.server.request_count("files/foo-1.0.tar.gz"), requests, "a cache hit needs no network");
+}
+
+#[test]
+fn a_cache_hit_needs_no_sources_at_all() {
+    let fx = Fixture::new();
+    three_packages(&fx);
+    fx.run(&[]).0.unwrap();
+    std::fs::remove_dir_all(fx.sources()).unwrap();
+    std::fs::remove_dir_all(fx.prefix(HOST)).unwrap();
+    let (report, _) = fx.run(&[]);
+    let report = report.unwrap();
+    assert!(report.prefix_updated);
+    assert!(report.packages.iter().all(|p| p.status == "cached"));
+}
+
+#[test]
+fn switching_debug_back_and_forth_reuses_both_builds() {
+    let fx = Fixture::new();
+    three_packages(&fx);
+    fx.run(&[]).0.unwrap();
+    let debug = fx.run(&["DEBUG=1"]).0.unwrap();
+    let statuses: Vec<(&str, &str)> =
+        debug.packages.iter().map(|p| (p.package.as_str(), p.status)).collect();
+    // Natives do not depend on DEBUG; host packages do.
+    assert_eq!(statuses, [("foo", "built"), ("native_gen", "cached"), ("bar", "built")]);
+    let release = fx.run(&["DEBUG=0"]).0.unwrap();
+    assert!(release.prefix_updated);
+    assert!(release.packages.iter().all(|p| p.status == "cached"), "the release builds were kept");
+}
+
+#[test]
+fn plan_says_why_a_package_rebuilds() {
+    let fx = Fixture::new();
+    three_packages(&fx);
+    fx.run(&[]).0.unwrap();
+    let plan = fx.engine(&["DEBUG=1"]).unwrap().plan().unwrap();
+    let foo = plan.iter().find(|e| e.package == "foo").unwrap();
+    assert_eq!(foo.action, "rebuild");
+    assert!(foo.reasons.iter().any(|r| r == "release_type: release -> debug"), "{:?}", foo.reasons);
+    let bar = plan.iter().find(|e| e.package == "bar").unwrap();
+    assert!(bar.reasons.iter().any(|r| r.starts_with("dependency foo: ")), "{:?}", bar.reasons);
+    let gen = plan.iter().find(|e| e.package == "native_gen").unwrap();
+    assert_eq!(gen.action, "cached");
+
+    let salted = fx.engine(&["HOST_ID_SALT=other"]).unwrap().plan().unwrap();
+    let foo = salted.iter().find(|e| e.package == "foo").unwrap();
+    assert!(foo.reasons.iter().any(|r| r == "toolchain salt: salt -> other"), "{:?}", foo.reasons);
+
+    let fresh = Fixture::new();
+    three_packages(&fresh);
+    let plan = fresh.engine(&[]).unwrap().plan().unwrap();
+    assert!(plan.iter().all(|e| e.action == "build" && !e.source_present));
+}
+
+#[test]
+fn cached_tarballs_are_reproducible() {
+    let fx = Fixture::new();
+    fx.add(&Package::c_library("foo", &[], None));
+    let first = fx.run(&[]).0.unwrap();
+    std::fs::remove_dir_all(fx.base_cache()).unwrap();
+    let second = fx.run(&[]).0.unwrap();
+    assert_eq!(second.packages[0].status, "built");
+    assert_eq!(first.packages[0].sha256, second.packages[0].sha256);
+}
+
+/// Two independent packages each wait (up to a limit) for the other to
+/// start. Under JOBS=2 they meet; under JOBS=1 the jobserver keeps the
+/// second from starting until the first is done, so the first waits alone.
+fn meeting_package(name: &str, other: &str, dir: &Path, patience_s: u32) -> Package {
+    let mut p = Package::c_library(name, &[], None);
+    let mark = dir.display();
+    let makefile = format!(
+        "all:\n\ttouch {mark}/started-{name}\n\tfor i in $$(seq 1 {ticks}); do test -e {mark}/started-{other} && break; sleep 0.1; done\n\tif test -e {mark}/started-{other}; then echo met > {mark}/result-{name}; else echo alone > {mark}/result-{name}; fi\ninstall:\n\tmkdir -p $(DESTDIR)$(PREFIX)/share\n\ttouch $(DESTDIR)$(PREFIX)/share/{name}\n",
+        ticks = patience_s * 10
+    );
+    p.files = vec![("Makefile".into(), makefile)];
+    p
+}
+
+#[test]
+fn independent_packages_build_concurrently_within_jobs() {
+    for (jobs, expected) in [("JOBS=2", "met"), ("JOBS=1", "alone")] {
+        let fx = Fixture::new();
+        let marks = fx.dir.path().join("marks");
+        std::fs::create_dir_all(&marks).unwrap();
+        fx.add(&meeting_package("left", "right", &marks, 3));
+        fx.add(&meeting_package("right", "left", &marks, 3));
+        let mut engine = fx.engine(&[jobs]).unwrap();
+        engine.options.jobs = if jobs == "JOBS=1" { 1 } else { 2 };
+        engine.run(&support::packages::Recorder::default()).unwrap();
+        let first = std::fs::read_to_string(marks.join("result-left")).unwrap();
+        let second = std::fs::read_to_string(marks.join("result-right")).unwrap();
+        let results = [first.trim(), second.trim()];
+        assert!(results.contains(&expected), "{jobs}: {results:?}");
+        if expected == "met" {
+            assert_eq!(results, ["met", "met"]);
+        }
+    }
+}
+
+#[test]
+fn log_1_keeps_the_log_beside_the_tarball() {
+    let fx = Fixture::new();
+    fx.add(&Package::c_library("foo", &[], None));
+    let report = fx.run(&["LOG=1"]).0.unwrap();
+    let mut log = report.packages[0].tarball.clone().into_os_string();
+    log.push(".log");
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(text.contains("=== build") && text.contains("foo.c"), "{text}");
+}
+
+#[test]
+fn print_reports_ids_paths_and_preimages() {
+    let fx = Fixture::new();
+    three_packages(&fx);
+    let engine = fx.engine(&[]).unwrap();
+    let id = engine.print("final_build_id").unwrap();
+    assert!(id.starts_with("final_build_id=") && id.len() == "final_build_id=".len() + 11, "{id}");
+    assert_eq!(engine.print("HOST").unwrap(), "HOST=x86_64-pc-linux-gnu");
+    assert_eq!(engine.print("BASE_CACHE").unwrap(), format!("BASE_CACHE={}", fx.base_cache().display()));
+    assert!(engine.print("foo_build_id_long").unwrap().contains("release_type = release"));
+    assert!(engine.print("foo_cached").unwrap().ends_with(".tar.gz"));
+    let err = engine.print("nope").unwrap_err().to_string();
+    assert!(err.contains("unknown variable `nope`"), "{err}");
+    // The id is stable across engines and changes with the selection.
+    assert_eq!(fx.engine(&[]).unwrap().print("final_build_id").unwrap(), id);
+    assert_ne!(fx.engine(&["DEBUG=1"]).unwrap().print("final_build_id").unwrap(), id);
+}
+
+#[test]
+fn groups_follow_the_options() {
+    let fx = Fixture::new();
+    fx.add(&Package::native_tool("native_gen").group(Some("multiprocess")));
+    fx.add(&Package::c_library("foo", &[], None).group(Some("wallet")));
+    let names = |args: &[&str]| -> Vec<String> {
+        fx.engine(args).unwrap().packages.iter().map(|p| p.name().to_string()).collect()
+    };
+    assert_eq!(names(&[]), ["foo"]);
+    assert_eq!(names(&["MULTIPROCESS=1"]), ["foo", "native_gen"]);
+    assert_eq!(names(&["MULTIPROCESS=1", "NO_WALLET=1"]), ["native_gen"]);
+    assert!(names(&["MULTIPROCESS=0", "NO_WALLET=1"]).is_empty());
+}

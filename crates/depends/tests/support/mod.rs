@@ -1,0 +1,2 @@
+pub mod http_server;
+pub mod packages;

@@ -1,0 +1,256 @@
+//! `cargo xtask depends [KEY=VALUE ...] [flags] [ACTION]`, make-style.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use depends::engine::{self, PlanEntry, RunReport};
+use depends::progress::{self, QuietReporter, Reporter};
+use depends::{Engine, Layout, Options};
+
+use crate::apt;
+
+#[derive(clap::Args, Debug)]
+pub struct DependsArgs {
+    /// KEY=VALUE options (HOST, MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, DEBUG,
+    /// LTO, JOBS, V, LOG, SOURCES_PATH, BASE_CACHE, FALLBACK_DOWNLOAD_PATH,
+    /// SDK_PATH, HOST_ID_SALT, BUILD_ID_SALT, CC, CXX, AR, RANLIB, STRIP,
+    /// CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS; each also read from the
+    /// environment) and at most one action: download, plan, print VAR,
+    /// clean, clean-all, gc.
+    #[arg(value_name = "KEY=VALUE|ACTION")]
+    pub words: Vec<String>,
+    /// Show what would be built and why, build nothing (same as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never download: fail at once, listing missing sources.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Parallel jobs (the same as JOBS=N).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Builds kept per package by `gc`.
+    #[arg(long, default_value_t = 3)]
+    pub keep: usize,
+    /// Use the recipes/, toolchains/ and depends/ of another tree (tests).
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub root: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Action {
+    Install,
+    Download,
+    Plan,
+    Print(String),
+    Clean,
+    CleanAll,
+    Gc,
+}
+
+const ACTIONS: &str = "download, plan, print VAR, clean, clean-all, gc";
+
+fn split_words(words: &[String]) -> Result<(Vec<String>, Action)> {
+    let mut options = Vec::new();
+    let mut action = None;
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        if word.contains('=') {
+            options.push(word.clone());
+            continue;
+        }
+        let next = match word.as_str() {
+            "download" => Action::Download,
+            "plan" => Action::Plan,
+            "clean" => Action::Clean,
+            "clean-all" => Action::CleanAll,
+            "gc" => Action::Gc,
+            "print" => Action::Print(iter.next().context("`print` needs a variable name, e.g. print final_build_id")?.clone()),
+            other => match other.strip_prefix("print-") {
+                Some(var) => Action::Print(var.to_string()),
+                None => bail!("unknown action `{other}`; actions: {ACTIONS} (options are KEY=VALUE)"),
+            },
+        };
+        if action.replace(next).is_some() {
+            bail!("give at most one action ({ACTIONS})");
+        }
+    }
+    Ok((options, action.unwrap_or(Action::Install)))
+}
+
+fn options_from(args: &DependsArgs, words: &[String]) -> Result<Options> {
+    let mut options = Options::parse(words, &|key| std::env::var(key).ok())?;
+    options.offline = args.offline;
+    if let Some(jobs) = args.jobs {
+        if jobs == 0 {
+            bail!("-j needs a positive number");
+        }
+        options.jobs = jobs;
+    }
+    Ok(options)
+}
+
+/// Plans the run; when only Debian packages are missing and we may install
+/// them, installs them and plans again.
+fn engine(layout: &Layout, options: &Options) -> Result<Engine> {
+    match Engine::new(layout.clone(), options.clone()) {
+        Err(err) if !err.missing_debian_packages().is_empty() && apt::can_install() => {
+            eprintln!("{err}");
+            apt::install(&err.missing_debian_packages())?;
+            Ok(Engine::new(layout.clone(), options.clone())?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Runs the build, installing missing builder tools (cmake, ...) once.
+fn run_engine(engine: &Engine, reporter: &dyn Reporter) -> Result<RunReport> {
+    match engine.run(reporter) {
+        Err(err) if !err.missing_debian_packages().is_empty() && apt::can_install() => {
+            eprintln!("{err}");
+            apt::install(&err.missing_debian_packages())?;
+            Ok(engine.run(reporter)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+pub fn run(args: DependsArgs) -> Result<()> {
+    let root = args.root.clone().unwrap_or_else(crate::repo_root);
+    run_in(&root, args).map(|_| ())
+}
+
+/// Runs depends for the repository at `root`; returns the report of an
+/// install run.
+pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
+    let (words, mut action) = split_words(&args.words)?;
+    if args.dry_run {
+        action = Action::Plan;
+    }
+    let options = options_from(&args, &words)?;
+    let layout = Layout::for_repository(root, &options);
+    match action {
+        Action::Clean | Action::CleanAll => {
+            for path in engine::clean(&layout, action == Action::CleanAll)? {
+                eprintln!("removed {}", path.display());
+            }
+            return Ok(None);
+        }
+        _ => {}
+    }
+    let engine = engine(&layout, &options)?;
+    let quiet = QuietReporter;
+    let terminal = progress::for_terminal();
+    let reporter: &dyn Reporter = if args.json { &quiet } else { terminal.as_ref() };
+    match action {
+        Action::Print(var) => println!("{}", engine.print(&var)?),
+        Action::Plan => {
+            let plan = engine.plan()?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print_plan(&engine, &plan);
+            }
+        }
+        Action::Download => {
+            let paths = engine.download(reporter)?;
+            for path in &paths {
+                eprintln!("source ready: {}", path.display());
+            }
+            eprintln!("fetching the crate graph: cargo fetch --locked");
+            let sh = xshell::Shell::new()?;
+            sh.change_dir(root);
+            xshell::cmd!(sh, "cargo fetch --locked").run()?;
+        }
+        Action::Gc => {
+            for path in engine.gc(args.keep)? {
+                eprintln!("removed {}", path.display());
+            }
+        }
+        Action::Install => {
+            let report = run_engine(&engine, reporter)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_summary(&report, root);
+            }
+            return Ok(Some(report));
+        }
+        Action::Clean | Action::CleanAll => unreachable!("handled above"),
+    }
+    Ok(None)
+}
+
+fn print_plan(engine: &Engine, plan: &[PlanEntry]) {
+    println!("HOST={} final_build_id={}", engine.host.triple, engine.final_build_id());
+    let width = plan.iter().map(|e| e.package.len()).max().unwrap_or(0);
+    for entry in plan {
+        let source = if entry.source_present { "source present" } else { "source to download" };
+        let note = if entry.action == "cached" { "" } else { source };
+        println!(
+            "{:width$}  {:8}  {}  {:7}  {note}",
+            entry.package,
+            entry.version,
+            &entry.build_id[..11],
+            entry.action
+        );
+        for reason in &entry.reasons {
+            println!("{:width$}    because {reason}", "");
+        }
+    }
+}
+
+fn print_summary(report: &RunReport, root: &Path) {
+    let width = report.packages.iter().map(|p| p.package.len()).max().unwrap_or(0);
+    for p in &report.packages {
+        let time = if p.status == "built" { format!("{:.1}s", p.seconds) } else { String::new() };
+        eprintln!("  {:width$}  {:8}  {:7}  {time}", p.package, p.version, p.status);
+    }
+    let prefix = report.prefix.strip_prefix(root).unwrap_or(&report.prefix);
+    let state = if report.prefix_updated { "installed" } else { "up to date" };
+    eprintln!(
+        "{} {state} in {:.2}s (final_build_id {})",
+        prefix.display(),
+        report.seconds,
+        report.final_build_id
+    );
+    eprintln!(
+        "build against it with: cargo build --config {}/{}",
+        prefix.display(),
+        depends::install::CARGO_CONFIG_FILE
+    );
+}
+
+/// `cargo xtask build`: depends, then the workspace against the prefix.
+pub fn build(args: DependsArgs) -> Result<()> {
+    let root = crate::repo_root();
+    let report = run_in(&root, args)?.context("`cargo xtask build` takes options, not actions")?;
+    let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
+    let sh = xshell::Shell::new()?;
+    sh.change_dir(&root);
+    xshell::cmd!(sh, "cargo build --workspace --exclude xtask --config {config}").run()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn words_split_into_options_and_one_action() {
+        let (opts, action) = split_words(&words(&["MULTIPROCESS=1", "print", "HOST"])).unwrap();
+        assert_eq!(opts, ["MULTIPROCESS=1"]);
+        assert_eq!(action, Action::Print("HOST".into()));
+        assert_eq!(split_words(&words(&["print-final_build_id"])).unwrap().1, Action::Print("final_build_id".into()));
+        assert_eq!(split_words(&words(&[])).unwrap().1, Action::Install);
+        let err = split_words(&words(&["biuld"])).unwrap_err().to_string();
+        assert!(err.contains("unknown action `biuld`"), "{err}");
+        assert!(split_words(&words(&["plan", "gc"])).is_err());
+    }
+}
