@@ -40,7 +40,7 @@ pub struct CachedBuild {
     pub size: u64,
     /// Lets a later run trust the tarball without re-hashing it while its
     /// size and mtime are unchanged.
-    pub mtime_ns: u128,
+    pub mtime_ns: u64,
 }
 
 impl CachedBuild {
