@@ -14,7 +14,8 @@ pub fn missing(packages: &[String]) -> Vec<String> {
             let status = Command::new("dpkg-query")
                 .args(["-W", "-f=${Status}", pkg])
                 .output();
-            !status.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+            !status
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
         })
         .cloned()
         .collect()
@@ -71,7 +72,8 @@ pub fn ensure(packages: &[String]) -> Result<()> {
 /// The package list shared with `.ci/run`.
 pub fn ci_packages() -> Result<Vec<String>> {
     let path = crate::repo_root().join("ci/debian-packages.txt");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())

@@ -86,7 +86,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         });
         figures["cold"]["upstream_make_cold_s"] = json!(UPSTREAM_COLD_SECONDS);
     }
-    std::fs::write(out_dir.join("depends.json"), serde_json::to_string_pretty(&figures)?)?;
+    std::fs::write(
+        out_dir.join("depends.json"),
+        serde_json::to_string_pretty(&figures)?,
+    )?;
     let markdown = render(&figures);
     std::fs::write(out_dir.join("depends.md"), &markdown)?;
     println!("{markdown}");
@@ -141,7 +144,12 @@ fn cold_build(root: &Path, options: &Options) -> Result<serde_json::Value> {
     let packages: serde_json::Map<String, serde_json::Value> = report
         .packages
         .iter()
-        .map(|p| (p.package.clone(), json!({ "seconds": p.seconds, "stages": p.stages })))
+        .map(|p| {
+            (
+                p.package.clone(),
+                json!({ "seconds": p.seconds, "stages": p.stages }),
+            )
+        })
         .collect();
     Ok(json!({
         "wall_s": wall,
@@ -158,7 +166,10 @@ fn autotools_native_capnp(root: &Path, options: &Options) -> Result<f64> {
     let recipes = tmp.path().join("recipes");
     std::fs::create_dir_all(&recipes)?;
     let cmake = std::fs::read_to_string(root.join("recipes/native_capnp.toml"))?;
-    let head = cmake.split("[build]").next().context("recipe without [build]")?;
+    let head = cmake
+        .split("[build]")
+        .next()
+        .context("recipe without [build]")?;
     let text = format!(
         "{head}[build]\nbuilder = \"autotools\"\nconfig_opts = [\"--disable-shared\", \"--without-openssl\", \"--without-zlib\"]\nremove = [\"lib/pkgconfig\"]\n"
     );
@@ -213,7 +224,13 @@ fn render(f: &serde_json::Value) -> String {
                     .as_array()
                     .map(|s| {
                         s.iter()
-                            .map(|st| format!("{} {:.1}", st[0].as_str().unwrap_or(""), st[1].as_f64().unwrap_or(0.0)))
+                            .map(|st| {
+                                format!(
+                                    "{} {:.1}",
+                                    st[0].as_str().unwrap_or(""),
+                                    st[1].as_f64().unwrap_or(0.0)
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -234,4 +251,3 @@ fn render(f: &serde_json::Value) -> String {
     }
     md
 }
-

@@ -67,10 +67,16 @@ fn split_words(words: &[String]) -> Result<(Vec<String>, Action)> {
             "clean" => Action::Clean,
             "clean-all" => Action::CleanAll,
             "gc" => Action::Gc,
-            "print" => Action::Print(iter.next().context("`print` needs a variable name, e.g. print final_build_id")?.clone()),
+            "print" => Action::Print(
+                iter.next()
+                    .context("`print` needs a variable name, e.g. print final_build_id")?
+                    .clone(),
+            ),
             other => match other.strip_prefix("print-") {
                 Some(var) => Action::Print(var.to_string()),
-                None => bail!("unknown action `{other}`; actions: {ACTIONS} (options are KEY=VALUE)"),
+                None => {
+                    bail!("unknown action `{other}`; actions: {ACTIONS} (options are KEY=VALUE)")
+                }
             },
         };
         if action.replace(next).is_some() {
@@ -161,7 +167,8 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
             }
             eprintln!("fetching the crate graph: cargo fetch --locked");
             let sh = xshell::Shell::new()?;
-            sh.change_dir(root);
+            // The crate graph is this repository's, whatever tree --root names.
+            sh.change_dir(crate::repo_root());
             xshell::cmd!(sh, "cargo fetch --locked").run()?;
         }
         Action::Gc => {
@@ -184,10 +191,18 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
 }
 
 fn print_plan(engine: &Engine, plan: &[PlanEntry]) {
-    println!("HOST={} final_build_id={}", engine.host.triple, engine.final_build_id());
+    println!(
+        "HOST={} final_build_id={}",
+        engine.host.triple,
+        engine.final_build_id()
+    );
     let width = plan.iter().map(|e| e.package.len()).max().unwrap_or(0);
     for entry in plan {
-        let source = if entry.source_present { "source present" } else { "source to download" };
+        let source = if entry.source_present {
+            "source present"
+        } else {
+            "source to download"
+        };
         let note = if entry.action == "cached" { "" } else { source };
         println!(
             "{:width$}  {:8}  {}  {:7}  {note}",
@@ -203,13 +218,29 @@ fn print_plan(engine: &Engine, plan: &[PlanEntry]) {
 }
 
 fn print_summary(report: &RunReport, root: &Path) {
-    let width = report.packages.iter().map(|p| p.package.len()).max().unwrap_or(0);
+    let width = report
+        .packages
+        .iter()
+        .map(|p| p.package.len())
+        .max()
+        .unwrap_or(0);
     for p in &report.packages {
-        let time = if p.status == "built" { format!("{:.1}s", p.seconds) } else { String::new() };
-        eprintln!("  {:width$}  {:8}  {:7}  {time}", p.package, p.version, p.status);
+        let time = if p.status == "built" {
+            format!("{:.1}s", p.seconds)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "  {:width$}  {:8}  {:7}  {time}",
+            p.package, p.version, p.status
+        );
     }
     let prefix = report.prefix.strip_prefix(root).unwrap_or(&report.prefix);
-    let state = if report.prefix_updated { "installed" } else { "up to date" };
+    let state = if report.prefix_updated {
+        "installed"
+    } else {
+        "up to date"
+    };
     eprintln!(
         "{} {state} in {:.2}s (final_build_id {})",
         prefix.display(),
@@ -230,7 +261,11 @@ pub fn build(args: DependsArgs) -> Result<()> {
     let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
     let sh = xshell::Shell::new()?;
     sh.change_dir(&root);
-    xshell::cmd!(sh, "cargo build --workspace --exclude xtask --config {config}").run()?;
+    xshell::cmd!(
+        sh,
+        "cargo build --workspace --exclude xtask --config {config}"
+    )
+    .run()?;
     Ok(())
 }
 
@@ -247,7 +282,10 @@ mod tests {
         let (opts, action) = split_words(&words(&["MULTIPROCESS=1", "print", "HOST"])).unwrap();
         assert_eq!(opts, ["MULTIPROCESS=1"]);
         assert_eq!(action, Action::Print("HOST".into()));
-        assert_eq!(split_words(&words(&["print-final_build_id"])).unwrap().1, Action::Print("final_build_id".into()));
+        assert_eq!(
+            split_words(&words(&["print-final_build_id"])).unwrap().1,
+            Action::Print("final_build_id".into())
+        );
         assert_eq!(split_words(&words(&[])).unwrap().1, Action::Install);
         let err = split_words(&words(&["biuld"])).unwrap_err().to_string();
         assert!(err.contains("unknown action `biuld`"), "{err}");

@@ -35,7 +35,9 @@ enum Command {
 /// The repository root: xtask lives in `<root>/xtask`.
 pub fn repo_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or(manifest.clone(), |p| p.to_path_buf())
+    manifest
+        .parent()
+        .map_or(manifest.clone(), |p| p.to_path_buf())
 }
 
 fn main() -> ExitCode {

@@ -20,6 +20,10 @@ pub fn run(args: TestArgs) -> Result<()> {
     let extra = &args.args;
     // Slow tests (a real Cap'n Proto build) are #[ignore]d so a plain
     // `cargo test` stays quick; this command runs them too.
-    xshell::cmd!(sh, "cargo test --workspace --locked -- --include-ignored {extra...}").run()?;
+    xshell::cmd!(
+        sh,
+        "cargo test --workspace --locked -- --include-ignored {extra...}"
+    )
+    .run()?;
     Ok(())
 }

@@ -49,7 +49,11 @@ impl Tree {
         let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../toolchains");
         for entry in std::fs::read_dir(real).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), root.join("toolchains").join(entry.file_name())).unwrap();
+            std::fs::copy(
+                entry.path(),
+                root.join("toolchains").join(entry.file_name()),
+            )
+            .unwrap();
         }
         Tree {
             dir,
@@ -210,7 +214,11 @@ fn group_members(pgid: u32) -> Vec<(u32, char)> {
         return members;
     };
     for entry in entries.filter_map(Result::ok) {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -236,6 +244,19 @@ fn live_members(pgid: u32) -> Vec<u32> {
         .into_iter()
         .filter(|(_, state)| !matches!(state, 'Z' | 'X' | 'x'))
         .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// The program names (argv[0]) of the running members of group `pgid`.
+fn group_programs(pgid: u32) -> Vec<String> {
+    live_members(pgid)
+        .into_iter()
+        .filter_map(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).ok())
+        .filter_map(|argv| {
+            let first = argv.split(|&b| b == 0).next()?;
+            let name = String::from_utf8_lossy(first);
+            Some(name.rsplit('/').next().unwrap_or_default().to_string())
+        })
         .collect()
 }
 
@@ -371,7 +392,10 @@ fn pairs(list: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn is_short_id(text: &str) -> bool {
-    text.len() == 11 && text.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    text.len() == 11
+        && text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 /// A library whose build step touches `marker` and then, while `flag`
@@ -398,7 +422,10 @@ fn slow_package(marker: &Path, flag: &Path) -> Package {
         version: "1.0".into(),
         files: vec![
             ("Makefile".into(), makefile),
-            ("slow.c".into(), "int slow_value(void) { return 7; }\n".into()),
+            (
+                "slow.c".into(),
+                "int slow_value(void) { return 7; }\n".into(),
+            ),
             ("slow.h".into(), "int slow_value(void);\n".into()),
         ],
         dependencies: vec!["foo".into()],
@@ -427,7 +454,8 @@ fn unknown_options_and_actions_fail_with_what_is_valid() {
     assert!(!done.status.success(), "{done}");
     assert!(done.stderr.contains("unknown action `biuld`"), "{done}");
     assert!(
-        done.stderr.contains("download, plan, print VAR, clean, clean-all, gc"),
+        done.stderr
+            .contains("download, plan, print VAR, clean, clean-all, gc"),
         "the actions are listed: {done}"
     );
     assert!(!tree.root().join("depends").exists(), "{done}");
@@ -452,6 +480,15 @@ fn interrupted_build(signal: &str) {
         wait_for(REACH_LIMIT, || marker.exists()),
         "slow's build never started; stderr:\n{}",
         running.stderr_so_far()
+    );
+    // make and its sleep are in the run's process group, so the signal
+    // reaches them and "the group is gone" below means something. (sleep
+    // starts a moment after the marker: wait for it.)
+    let in_group = |name: &str| group_programs(running.pgid).iter().any(|p| p == name);
+    assert!(
+        wait_for(REACH_LIMIT, || in_group("make") && in_group("sleep")),
+        "make or sleep not in the group: {:?}",
+        group_programs(running.pgid)
     );
     running.signal(signal);
     // Everything dies: xtask and, through the group, make and its sleep.
@@ -629,7 +666,11 @@ fn print_plan_and_dry_run_build_nothing() {
         .unwrap_or_else(|| panic!("no line for foo: {plan}"))
         .split_whitespace()
         .collect();
-    assert_eq!(foo_line[..4], ["foo", "1.0", foo_id.as_str(), "build"], "{plan}");
+    assert_eq!(
+        foo_line[..4],
+        ["foo", "1.0", foo_id.as_str(), "build"],
+        "{plan}"
+    );
     assert!(plan.stdout.contains("because never built"), "{plan}");
 
     // --dry-run is `plan` under another name, and builds nothing.
@@ -645,7 +686,11 @@ fn print_plan_and_dry_run_build_nothing() {
         "{:?}",
         files_under(&tree.base_cache())
     );
-    assert_eq!(tree.server.request_count("files/foo-1.0.tar.gz"), 0, "nothing downloaded");
+    assert_eq!(
+        tree.server.request_count("files/foo-1.0.tar.gz"),
+        0,
+        "nothing downloaded"
+    );
 
     let report = tree.run_json(&[]);
     assert_eq!(statuses(&report), pairs(&[("foo", "built")]));
@@ -658,7 +703,11 @@ fn print_plan_and_dry_run_build_nothing() {
         .unwrap_or_else(|| panic!("no line for foo: {plan}"))
         .split_whitespace()
         .collect();
-    assert_eq!(foo_line, ["foo", "1.0", foo_id.as_str(), "cached"], "{plan}");
+    assert_eq!(
+        foo_line,
+        ["foo", "1.0", foo_id.as_str(), "cached"],
+        "{plan}"
+    );
 }
 
 #[test]
@@ -681,7 +730,11 @@ fn clean_keeps_the_caches_and_clean_all_removes_them() {
             .contains(&format!("removed {}", tree.prefix().display())),
         "{done}"
     );
-    assert_eq!(hashes_of(&tree, "foo").len(), 1, "BASE_CACHE is kept: {done}");
+    assert_eq!(
+        hashes_of(&tree, "foo").len(),
+        1,
+        "BASE_CACHE is kept: {done}"
+    );
     assert!(tree.sources().join("foo-1.0.tar.gz").is_file(), "{done}");
 
     // The kept cache is used: nothing rebuilt, nothing downloaded.

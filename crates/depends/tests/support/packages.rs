@@ -85,11 +85,15 @@ impl Package {
              {tool}: {tool}.c\n\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o {tool} {tool}.c\n\
              install: {tool}\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin\n\tcp {tool} $(DESTDIR)$(PREFIX)/bin/\n"
         );
-        let source = "#include <stdio.h>\nint main(void) { puts(\"#define GENERATED 41\"); return 0; }\n";
+        let source =
+            "#include <stdio.h>\nint main(void) { puts(\"#define GENERATED 41\"); return 0; }\n";
         Package {
             name: name.into(),
             version: "2.0".into(),
-            files: vec![("Makefile".into(), makefile), (format!("{tool}.c"), source.into())],
+            files: vec![
+                ("Makefile".into(), makefile),
+                (format!("{tool}.c"), source.into()),
+            ],
             dependencies: Vec::new(),
             group: None,
             build_extra: String::new(),
@@ -169,7 +173,11 @@ impl Fixture {
         std::fs::create_dir_all(root.join("toolchains")).unwrap();
         for entry in std::fs::read_dir(real).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), root.join("toolchains").join(entry.file_name())).unwrap();
+            std::fs::copy(
+                entry.path(),
+                root.join("toolchains").join(entry.file_name()),
+            )
+            .unwrap();
         }
         Fixture {
             dir,
@@ -209,12 +217,17 @@ impl Fixture {
     pub fn add_with(&self, package: &Package, sha256: Option<&str>, builder: &str) {
         let bytes = package.tarball();
         let sha = sha256.map_or_else(|| sha256_hex(&bytes), str::to_string);
-        self.server.serve(&format!("files/{}", package.file_name()), bytes);
+        self.server
+            .serve(&format!("files/{}", package.file_name()), bytes);
         self.write_recipe(package, &sha, builder);
     }
 
     pub fn write_recipe(&self, package: &Package, sha: &str, builder: &str) {
-        let deps: Vec<String> = package.dependencies.iter().map(|d| format!("\"{d}\"")).collect();
+        let deps: Vec<String> = package
+            .dependencies
+            .iter()
+            .map(|d| format!("\"{d}\""))
+            .collect();
         let group = package
             .group
             .as_ref()
@@ -232,7 +245,11 @@ impl Fixture {
     }
 
     pub fn write_recipe_text(&self, name: &str, text: &str) {
-        std::fs::write(self.root().join("recipes").join(format!("{name}.toml")), text).unwrap();
+        std::fs::write(
+            self.root().join("recipes").join(format!("{name}.toml")),
+            text,
+        )
+        .unwrap();
     }
 
     pub fn options(args: &[&str]) -> Options {
@@ -275,13 +292,22 @@ impl Recorder {
 
 impl Reporter for Recorder {
     fn stage(&self, package: &str, stage: Stage) {
-        self.lines.lock().unwrap().push(format!("[{package}] stage {stage}"));
+        self.lines
+            .lock()
+            .unwrap()
+            .push(format!("[{package}] stage {stage}"));
     }
     fn note(&self, package: &str, message: &str) {
-        self.lines.lock().unwrap().push(format!("[{package}] note {message}"));
+        self.lines
+            .lock()
+            .unwrap()
+            .push(format!("[{package}] note {message}"));
     }
     fn finished(&self, package: &str, summary: &str) {
-        self.lines.lock().unwrap().push(format!("[{package}] finished {summary}"));
+        self.lines
+            .lock()
+            .unwrap()
+            .push(format!("[{package}] finished {summary}"));
     }
 }
 
