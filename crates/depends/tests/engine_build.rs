@@ -22,33 +22,66 @@ fn builds_installs_and_then_does_nothing() {
     three_packages(&fx);
     let (report, log) = fx.run(&[]);
     let report = report.unwrap_or_else(|e| panic!("{e}\n{}", log.text()));
-    let built: Vec<(&str, &str)> =
-        report.packages.iter().map(|p| (p.package.as_str(), p.status)).collect();
+    let built: Vec<(&str, &str)> = report
+        .packages
+        .iter()
+        .map(|p| (p.package.as_str(), p.status))
+        .collect();
     // Dependencies come first, in the order bar lists them.
-    assert_eq!(built, [("foo", "built"), ("native_gen", "built"), ("bar", "built")]);
+    assert_eq!(
+        built,
+        [("foo", "built"), ("native_gen", "built"), ("bar", "built")]
+    );
     assert!(report.prefix_updated);
 
     let prefix = fx.prefix(HOST);
-    for file in ["lib/libfoo.a", "lib/libbar.a", "include/bar.h", "native/bin/gen", "bin/bar-hello"] {
+    for file in [
+        "lib/libfoo.a",
+        "lib/libbar.a",
+        "include/bar.h",
+        "native/bin/gen",
+        "bin/bar-hello",
+    ] {
         assert!(prefix.join(file).is_file(), "missing {file}");
     }
     // bar's value is gen's 41 + 1 + foo's (0 + 1): the native tool ran and
     // foo's header and library came from bar's private sysroot.
-    let out = std::process::Command::new(prefix.join("bin/bar-hello")).output().unwrap();
+    let out = std::process::Command::new(prefix.join("bin/bar-hello"))
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "bar 43\n");
     // pkg-config files name the real prefix, not the build-time placeholder.
     let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/foo.pc")).unwrap();
-    assert!(pc.starts_with(&format!("prefix={}\n", prefix.display())), "{pc}");
+    assert!(
+        pc.starts_with(&format!("prefix={}\n", prefix.display())),
+        "{pc}"
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(prefix.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["packages"].as_array().unwrap().len(), 3);
     let config = std::fs::read_to_string(prefix.join("cargo-config.toml")).unwrap();
-    assert!(config.contains("target = \"x86_64-unknown-linux-gnu\""), "{config}");
-    assert!(config.contains(&format!("PKG_CONFIG_PATH_x86_64_unknown_linux_gnu = \"{}/lib/pkgconfig\"", prefix.display())), "{config}");
+    assert!(
+        config.contains("target = \"x86_64-unknown-linux-gnu\""),
+        "{config}"
+    );
+    assert!(
+        config.contains(&format!(
+            "PKG_CONFIG_PATH_x86_64_unknown_linux_gnu = \"{}/lib/pkgconfig\"",
+            prefix.display()
+        )),
+        "{config}"
+    );
     assert!(prefix.join("env").is_file());
-    assert!(prefix.join(format!(".stamp_{}", report.final_build_id)).is_file());
+    assert!(prefix
+        .join(format!(".stamp_{}", report.final_build_id))
+        .is_file());
     // Work folders are gone after success.
-    assert_eq!(std::fs::read_dir(fx.root().join("depends/work/x86_64-pc-linux-gnu/foo")).map(|d| d.count()).unwrap_or(0), 0);
+    assert_eq!(
+        std::fs::read_dir(fx.root().join("depends/work/x86_64-pc-linux-gnu/foo"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
 
     let requests = fx.server.request_count("files/foo-1.0.tar.gz");
     let stray = prefix.join("stray-file");
@@ -58,7 +91,11 @@ fn builds_installs_and_then_does_nothing() {
     assert!(!again.prefix_updated, "a no-op run leaves the prefix alone");
     assert!(again.packages.iter().all(|p| p.status == "cached"));
     assert!(stray.exists(), "the prefix was not rewritten");
-    assert_eq!(fx.server.request_count("files/foo-1.0.tar.gz"), requests, "a cache hit needs no network");
+    assert_eq!(
+        fx.server.request_count("files/foo-1.0.tar.gz"),
+        requests,
+        "a cache hit needs no network"
+    );
 }
 
 #[test]
@@ -80,13 +117,22 @@ fn switching_debug_back_and_forth_reuses_both_builds() {
     three_packages(&fx);
     fx.run(&[]).0.unwrap();
     let debug = fx.run(&["DEBUG=1"]).0.unwrap();
-    let statuses: Vec<(&str, &str)> =
-        debug.packages.iter().map(|p| (p.package.as_str(), p.status)).collect();
+    let statuses: Vec<(&str, &str)> = debug
+        .packages
+        .iter()
+        .map(|p| (p.package.as_str(), p.status))
+        .collect();
     // Natives do not depend on DEBUG; host packages do.
-    assert_eq!(statuses, [("foo", "built"), ("native_gen", "cached"), ("bar", "built")]);
+    assert_eq!(
+        statuses,
+        [("foo", "built"), ("native_gen", "cached"), ("bar", "built")]
+    );
     let release = fx.run(&["DEBUG=0"]).0.unwrap();
     assert!(release.prefix_updated);
-    assert!(release.packages.iter().all(|p| p.status == "cached"), "the release builds were kept");
+    assert!(
+        release.packages.iter().all(|p| p.status == "cached"),
+        "the release builds were kept"
+    );
 }
 
 #[test]
@@ -97,20 +143,40 @@ fn plan_says_why_a_package_rebuilds() {
     let plan = fx.engine(&["DEBUG=1"]).unwrap().plan().unwrap();
     let foo = plan.iter().find(|e| e.package == "foo").unwrap();
     assert_eq!(foo.action, "rebuild");
-    assert!(foo.reasons.iter().any(|r| r == "release_type: release -> debug"), "{:?}", foo.reasons);
+    assert!(
+        foo.reasons
+            .iter()
+            .any(|r| r == "release_type: release -> debug"),
+        "{:?}",
+        foo.reasons
+    );
     let bar = plan.iter().find(|e| e.package == "bar").unwrap();
-    assert!(bar.reasons.iter().any(|r| r.starts_with("dependency foo: ")), "{:?}", bar.reasons);
+    assert!(
+        bar.reasons
+            .iter()
+            .any(|r| r.starts_with("dependency foo: ")),
+        "{:?}",
+        bar.reasons
+    );
     let gen = plan.iter().find(|e| e.package == "native_gen").unwrap();
     assert_eq!(gen.action, "cached");
 
     let salted = fx.engine(&["HOST_ID_SALT=other"]).unwrap().plan().unwrap();
     let foo = salted.iter().find(|e| e.package == "foo").unwrap();
-    assert!(foo.reasons.iter().any(|r| r == "toolchain salt: salt -> other"), "{:?}", foo.reasons);
+    assert!(
+        foo.reasons
+            .iter()
+            .any(|r| r == "toolchain salt: salt -> other"),
+        "{:?}",
+        foo.reasons
+    );
 
     let fresh = Fixture::new();
     three_packages(&fresh);
     let plan = fresh.engine(&[]).unwrap().plan().unwrap();
-    assert!(plan.iter().all(|e| e.action == "build" && !e.source_present));
+    assert!(plan
+        .iter()
+        .all(|e| e.action == "build" && !e.source_present));
 }
 
 #[test]
@@ -167,7 +233,10 @@ fn log_1_keeps_the_log_beside_the_tarball() {
     let mut log = report.packages[0].tarball.clone().into_os_string();
     log.push(".log");
     let text = std::fs::read_to_string(log).unwrap();
-    assert!(text.contains("=== build") && text.contains("foo.c"), "{text}");
+    assert!(
+        text.contains("=== build") && text.contains("foo.c"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -176,16 +245,31 @@ fn print_reports_ids_paths_and_preimages() {
     three_packages(&fx);
     let engine = fx.engine(&[]).unwrap();
     let id = engine.print("final_build_id").unwrap();
-    assert!(id.starts_with("final_build_id=") && id.len() == "final_build_id=".len() + 11, "{id}");
+    assert!(
+        id.starts_with("final_build_id=") && id.len() == "final_build_id=".len() + 11,
+        "{id}"
+    );
     assert_eq!(engine.print("HOST").unwrap(), "HOST=x86_64-pc-linux-gnu");
-    assert_eq!(engine.print("BASE_CACHE").unwrap(), format!("BASE_CACHE={}", fx.base_cache().display()));
-    assert!(engine.print("foo_build_id_long").unwrap().contains("release_type = release"));
+    assert_eq!(
+        engine.print("BASE_CACHE").unwrap(),
+        format!("BASE_CACHE={}", fx.base_cache().display())
+    );
+    assert!(engine
+        .print("foo_build_id_long")
+        .unwrap()
+        .contains("release_type = release"));
     assert!(engine.print("foo_cached").unwrap().ends_with(".tar.gz"));
     let err = engine.print("nope").unwrap_err().to_string();
     assert!(err.contains("unknown variable `nope`"), "{err}");
     // The id is stable across engines and changes with the selection.
     assert_eq!(fx.engine(&[]).unwrap().print("final_build_id").unwrap(), id);
-    assert_ne!(fx.engine(&["DEBUG=1"]).unwrap().print("final_build_id").unwrap(), id);
+    assert_ne!(
+        fx.engine(&["DEBUG=1"])
+            .unwrap()
+            .print("final_build_id")
+            .unwrap(),
+        id
+    );
 }
 
 #[test]
@@ -194,10 +278,53 @@ fn groups_follow_the_options() {
     fx.add(&Package::native_tool("native_gen").group(Some("multiprocess")));
     fx.add(&Package::c_library("foo", &[], None).group(Some("wallet")));
     let names = |args: &[&str]| -> Vec<String> {
-        fx.engine(args).unwrap().packages.iter().map(|p| p.name().to_string()).collect()
+        fx.engine(args)
+            .unwrap()
+            .packages
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect()
     };
     assert_eq!(names(&[]), ["foo"]);
     assert_eq!(names(&["MULTIPROCESS=1"]), ["foo", "native_gen"]);
     assert_eq!(names(&["MULTIPROCESS=1", "NO_WALLET=1"]), ["native_gen"]);
     assert!(names(&["MULTIPROCESS=0", "NO_WALLET=1"]).is_empty());
+}
+
+#[test]
+fn gc_keeps_what_the_prefix_uses_and_the_newest_builds() {
+    let fx = Fixture::new();
+    fx.add(&Package::c_library("foo", &[], None));
+    let release = fx.run(&[]).0.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let debug = fx.run(&["DEBUG=1"]).0.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let salted = fx.run(&["HOST_ID_SALT=x"]).0.unwrap();
+    // Keep the two newest: the release build, the oldest, goes.
+    let removed = fx.engine(&[]).unwrap().gc(2).unwrap();
+    assert_eq!(removed, [release.packages[0].tarball.clone()]);
+    assert!(debug.packages[0].tarball.exists() && salted.packages[0].tarball.exists());
+    // Reinstall the release build, then keep only one: the newest (salted)
+    // stays, and so does the one the prefix uses, whatever its age.
+    std::fs::remove_dir_all(fx.base_cache().join("x86_64-pc-linux-gnu/foo")).unwrap();
+    let release = fx.run(&[]).0.unwrap();
+    let removed = fx.engine(&[]).unwrap().gc(0).unwrap();
+    assert!(removed.is_empty(), "{removed:?}");
+    assert!(
+        release.packages[0].tarball.exists(),
+        "the installed build is protected"
+    );
+}
+
+#[test]
+fn v_1_echoes_every_command() {
+    let fx = Fixture::new();
+    fx.add(&Package::c_library("foo", &[], None));
+    let (report, log) = fx.run(&["V=1"]);
+    report.unwrap();
+    assert!(
+        log.text().contains("[foo] note + make V=1 CC=gcc"),
+        "{}",
+        log.text()
+    );
 }
