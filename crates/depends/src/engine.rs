@@ -22,7 +22,9 @@ use crate::probe::ProbeCache;
 use crate::progress::{FetchProgress, Reporter, Stage};
 use crate::recipe::Target;
 use crate::scheduler::{self, Outcome};
-use crate::toolchain::{self, builder_tool, MissingTool, Role, Toolchain, ToolchainError, Toolchains};
+use crate::toolchain::{
+    self, builder_tool, MissingTool, Role, Toolchain, ToolchainError, Toolchains,
+};
 use crate::Error;
 
 /// Where the engine reads and writes.
@@ -46,8 +48,14 @@ impl Layout {
             recipes: root.join("recipes"),
             toolchains: root.join("toolchains"),
             depends: root.join("depends"),
-            sources: options.sources_path.clone().unwrap_or_else(|| cache_home.join("sources")),
-            base_cache: options.base_cache.clone().unwrap_or_else(|| cache_home.join("built")),
+            sources: options
+                .sources_path
+                .clone()
+                .unwrap_or_else(|| cache_home.join("sources")),
+            base_cache: options
+                .base_cache
+                .clone()
+                .unwrap_or_else(|| cache_home.join("built")),
         }
     }
 
@@ -247,9 +255,12 @@ impl Engine {
         let mut entries = Vec::new();
         for p in &self.packages {
             let r = &p.selected.recipe;
-            let tarball = self.cache.tarball_path(&p.cache_triple, &r.name, &r.version, &p.build_id);
+            let tarball =
+                self.cache
+                    .tarball_path(&p.cache_triple, &r.name, &r.version, &p.build_id);
             let cached = matches!(
-                self.cache.lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?,
+                self.cache
+                    .lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?,
                 Lookup::Hit(_)
             );
             let (action, reasons) = if cached {
@@ -259,8 +270,14 @@ impl Engine {
                     Some(old) if old.build_id != p.build_id => {
                         ("rebuild", explain_change(&old.preimage, &p.preimage))
                     }
-                    Some(_) => ("build", vec!["the cached tarball is missing or damaged".into()]),
-                    None => ("build", vec!["never built with this engine and cache".into()]),
+                    Some(_) => (
+                        "build",
+                        vec!["the cached tarball is missing or damaged".into()],
+                    ),
+                    None => (
+                        "build",
+                        vec!["never built with this engine and cache".into()],
+                    ),
                 }
             };
             let spec = p.source_spec();
@@ -302,20 +319,30 @@ impl Engine {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(FetchError::Io {
-                    path: PathBuf::new(),
-                    source: std::io::Error::other("download thread panicked"),
-                })))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(FetchError::Io {
+                            path: PathBuf::new(),
+                            source: std::io::Error::other("download thread panicked"),
+                        })
+                    })
+                })
                 .collect()
         });
-        results.into_iter().map(|r| r.map_err(Error::from)).collect()
+        results
+            .into_iter()
+            .map(|r| r.map_err(Error::from))
+            .collect()
     }
 
     /// Builds what is missing and installs the prefix.
     pub fn run(&self, reporter: &dyn Reporter) -> Result<RunReport, Error> {
         let started = Instant::now();
         let _lock = FileLock::acquire(&self.layout.depends.join(".lock"), &|| {
-            reporter.note("depends", "waiting for another depends run to finish (it holds depends/.lock)")
+            reporter.note(
+                "depends",
+                "waiting for another depends run to finish (it holds depends/.lock)",
+            )
         })
         .map_err(|e| Error::io(&self.layout.depends, e))?;
         let prefix = self.prefix();
@@ -329,10 +356,17 @@ impl Engine {
         let mut done: Vec<Option<CachedBuild>> = Vec::with_capacity(self.packages.len());
         for p in &self.packages {
             let r = &p.selected.recipe;
-            match self.cache.lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)? {
+            match self
+                .cache
+                .lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?
+            {
                 Lookup::Hit(cached) => done.push(Some(cached)),
                 Lookup::Missing => done.push(None),
-                Lookup::Corrupt { tarball, expected, actual } => {
+                Lookup::Corrupt {
+                    tarball,
+                    expected,
+                    actual,
+                } => {
                     reporter.note(
                         p.name(),
                         &format!(
@@ -344,7 +378,9 @@ impl Engine {
                 }
             }
         }
-        let todo: Vec<usize> = (0..self.packages.len()).filter(|&i| done[i].is_none()).collect();
+        let todo: Vec<usize> = (0..self.packages.len())
+            .filter(|&i| done[i].is_none())
+            .collect();
         let mut reports: BTreeMap<usize, PackageReport> = BTreeMap::new();
         if !todo.is_empty() {
             self.preflight_builders(&todo)?;
@@ -362,7 +398,9 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                reports.remove(&i).unwrap_or_else(|| self.cached_report(p, done[i].as_ref()))
+                reports
+                    .remove(&i)
+                    .unwrap_or_else(|| self.cached_report(p, done[i].as_ref()))
             })
             .collect();
         Ok(RunReport {
@@ -382,7 +420,11 @@ impl Engine {
             && installed.prefix == prefix
             && installed.options == self.manifest_options()
             && installed.packages.len() == self.packages.len()
-            && installed.packages.iter().zip(&self.packages).all(|(i, p)| i.build_id == p.build_id)
+            && installed
+                .packages
+                .iter()
+                .zip(&self.packages)
+                .all(|(i, p)| i.build_id == p.build_id)
             && install::is_current(prefix, &installed);
         if !current {
             return None;
@@ -486,8 +528,17 @@ impl Engine {
             .filter(|p| !fetcher.is_present(&p.source_spec()))
             .map(|p| {
                 let r = &p.selected.recipe;
-                let from = r.urls.first().or(r.mirrors.first()).cloned().unwrap_or_default();
-                format!("{} ({}, from {from})", fetcher.path_of(&p.source_spec()).display(), r.name)
+                let from = r
+                    .urls
+                    .first()
+                    .or(r.mirrors.first())
+                    .cloned()
+                    .unwrap_or_default();
+                format!(
+                    "{} ({}, from {from})",
+                    fetcher.path_of(&p.source_spec()).display(),
+                    r.name
+                )
             })
             .collect();
         if missing.is_empty() {
@@ -518,8 +569,11 @@ impl Engine {
             reporter,
         };
         let observer = FetchProgress(reporter);
-        let sources: Vec<std::sync::Mutex<Option<PathBuf>>> =
-            self.packages.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let sources: Vec<std::sync::Mutex<Option<PathBuf>>> = self
+            .packages
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         let deps: Vec<Vec<usize>> = self.packages.iter().map(|p| p.deps.clone()).collect();
         let built: std::sync::Mutex<BTreeMap<usize, PackageReport>> = Default::default();
 
@@ -530,14 +584,19 @@ impl Engine {
             |i| {
                 let p = &self.packages[i];
                 reporter.stage(p.name(), Stage::Fetch);
-                let path = fetcher.fetch(&p.source_spec(), &observer).map_err(Error::from)?;
+                let path = fetcher
+                    .fetch(&p.source_spec(), &observer)
+                    .map_err(Error::from)?;
                 *sources[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
                 reporter.stage(p.name(), Stage::Wait);
                 Ok(())
             },
             |i, results| {
                 let (cached, report) = self.build_one(i, results, &sources[i], &ctx)?;
-                built.lock().unwrap_or_else(|e| e.into_inner()).insert(i, report);
+                built
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(i, report);
                 Ok(cached)
             },
         );
@@ -556,13 +615,19 @@ impl Engine {
                     reporter.finished(p.name(), "FAILED");
                     if let (Error::Build(build), true) = (&err, self.options.log) {
                         if let Ok(log) = std::fs::read_to_string(&build.log) {
-                            reporter.note(p.name(), &format!("full log ({}):\n{log}", build.log.display()));
+                            reporter.note(
+                                p.name(),
+                                &format!("full log ({}):\n{log}", build.log.display()),
+                            );
                         }
                     }
                     failures.push(err);
                 }
                 Outcome::Skipped(dep) => {
-                    reporter.finished(p.name(), &format!("skipped: {} failed", self.packages[dep].name()));
+                    reporter.finished(
+                        p.name(),
+                        &format!("skipped: {} failed", self.packages[dep].name()),
+                    );
                 }
             }
         }
@@ -585,13 +650,23 @@ impl Engine {
         let started = Instant::now();
         // Another process sharing BASE_CACHE may be building the same
         // package: take its lock, then look again before building.
-        let lock_path = self.cache.package_dir(&p.cache_triple, &r.name).join(".lock");
+        let lock_path = self
+            .cache
+            .package_dir(&p.cache_triple, &r.name)
+            .join(".lock");
         let _lock = FileLock::acquire(&lock_path, &|| {
-            ctx.reporter.note(p.name(), "waiting for another run building this package")
+            ctx.reporter
+                .note(p.name(), "waiting for another run building this package")
         })
         .map_err(|e| Error::io(&lock_path, e))?;
-        if let Lookup::Hit(cached) = self.cache.lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)? {
-            let report = PackageReport { status: "cached", ..self.cached_report(p, Some(&cached)) };
+        if let Lookup::Hit(cached) =
+            self.cache
+                .lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?
+        {
+            let report = PackageReport {
+                status: "cached",
+                ..self.cached_report(p, Some(&cached))
+            };
             return Ok((cached, report));
         }
         let _token = jobserver_token(ctx.jobserver)?;
@@ -602,7 +677,9 @@ impl Engine {
                 results[d]
                     .clone()
                     .map(|c| (c, self.packages[d].native))
-                    .ok_or_else(|| Error::Internal(format!("{} built before its dependency", p.name())))
+                    .ok_or_else(|| {
+                        Error::Internal(format!("{} built before its dependency", p.name()))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let source = source
@@ -726,7 +803,9 @@ fn plan_ids(
         preimage.insert("version".into(), recipe.version.clone());
         preimage.insert(
             "recipe".into(),
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(recipe.canonical_json())),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                recipe.canonical_json(),
+            )),
         );
         preimage.insert("source sha256".into(), recipe.sha256.clone());
         for patch in &recipe.patches {
@@ -740,7 +819,12 @@ fn plan_ids(
         if !is_native {
             preimage.insert("release_type".into(), options.release_type().into());
         }
-        let deps: Vec<usize> = selected.resolved.dependencies.iter().map(|d| index[d]).collect();
+        let deps: Vec<usize> = selected
+            .resolved
+            .dependencies
+            .iter()
+            .map(|d| index[d])
+            .collect();
         let mut closure: Vec<usize> = Vec::new();
         for &d in &deps {
             for &t in planned[d].closure.iter().chain(std::iter::once(&d)) {
@@ -748,7 +832,10 @@ fn plan_ids(
                     closure.push(t);
                 }
             }
-            preimage.insert(format!("dependency {}", planned[d].name()), planned[d].build_id.clone());
+            preimage.insert(
+                format!("dependency {}", planned[d].name()),
+                planned[d].build_id.clone(),
+            );
         }
         let build_id = build_id::hash_entries(&preimage);
         planned.push(Planned {
@@ -774,7 +861,8 @@ pub fn clean(layout: &Layout, all: bool) -> Result<Vec<PathBuf>, Error> {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_prefix = path.join(install::MANIFEST_FILE).is_file();
-            let is_leftover = name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-"));
+            let is_leftover =
+                name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-"));
             if is_prefix || is_leftover {
                 targets.push(path);
             }
@@ -789,7 +877,10 @@ pub fn clean(layout: &Layout, all: bool) -> Result<Vec<PathBuf>, Error> {
     for target in targets {
         // Guard against SOURCES_PATH=/ or =$HOME typos.
         if target.parent().is_none() || Some(&target) == home.as_ref() {
-            return Err(Error::Internal(format!("refusing to delete {}", target.display())));
+            return Err(Error::Internal(format!(
+                "refusing to delete {}",
+                target.display()
+            )));
         }
         if target.exists() {
             std::fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;

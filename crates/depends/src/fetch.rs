@@ -19,6 +19,7 @@ use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::fsutil::{sha256_file, FileLock};
 use crate::mirror::{MirrorError, MirrorResolver};
 
 const USER_AGENT: &str = concat!("c1pzo-depends/", env!("CARGO_PKG_VERSION"));
@@ -198,6 +199,7 @@ impl Fetcher {
     /// True if the file is present and its sha256 matches (reads the whole file).
     pub fn is_present(&self, spec: &SourceSpec) -> bool {
         sha256_file(&self.path_of(spec))
+            .map(|(sha, _)| sha)
             .is_ok_and(|actual| actual == spec.sha256.to_ascii_lowercase())
     }
 
@@ -214,9 +216,19 @@ impl Fetcher {
         let final_path = self.path_of(spec);
         let part = self.sources_dir.join(format!("{}.part", spec.file_name));
         let lock_path = self.sources_dir.join(format!(".{}.lock", spec.file_name));
-        let _lock = FileLock::acquire(&lock_path, spec, observer)?;
+        // Two processes must never write the same `.part`.
+        let _lock = FileLock::acquire_transient(&lock_path, &|| {
+            observer.note(
+                spec.package,
+                &format!(
+                    "waiting for another process to finish downloading {}",
+                    spec.file_name
+                ),
+            )
+        })
+        .map_err(io_error(&lock_path))?;
 
-        match sha256_file(&final_path) {
+        match sha256_file(&final_path).map(|(sha, _)| sha) {
             Ok(actual) if actual == expected => return Ok(final_path),
             Ok(actual) => {
                 observer.note(
@@ -627,12 +639,6 @@ fn remove_if_exists(path: &Path) -> Result<(), FetchError> {
     }
 }
 
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
 /// An error with its causes; reqwest's own message omits the interesting part.
 fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -646,75 +652,4 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// An exclusive lock on `.<file_name>.lock`, so that two processes never
-/// write the same `.part`.
-///
-/// The lock file is removed on release so it does not litter the sources
-/// directory. That is only safe because `acquire` checks, after locking,
-/// that the path still names the file it locked; otherwise a waiter could
-/// hold a lock on an unlinked file while a newcomer locks a fresh one.
-struct FileLock {
-    path: PathBuf,
-    _file: File,
-}
-
-impl FileLock {
-    fn acquire(
-        path: &Path,
-        spec: &SourceSpec,
-        observer: &dyn FetchObserver,
-    ) -> Result<Self, FetchError> {
-        loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(io_error(path))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(fs::TryLockError::WouldBlock) => {
-                    observer.note(
-                        spec.package,
-                        &format!(
-                            "waiting for another process to finish downloading {}",
-                            spec.file_name
-                        ),
-                    );
-                    file.lock().map_err(io_error(path))?;
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(io_error(path)(e)),
-            }
-            if still_names(path, &file) {
-                return Ok(Self {
-                    path: path.to_owned(),
-                    _file: file,
-                });
-            }
-        }
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        // Removed while still locked; the lock is released when `_file` closes.
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-#[cfg(unix)]
-fn still_names(path: &Path, file: &File) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (fs::metadata(path), file.metadata()) {
-        (Ok(on_disk), Ok(held)) => on_disk.dev() == held.dev() && on_disk.ino() == held.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn still_names(path: &Path, _file: &File) -> bool {
-    path.exists()
 }

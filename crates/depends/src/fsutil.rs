@@ -41,7 +41,9 @@ pub fn is_temp_name(name: &str) -> bool {
 /// so a kill -9 never leaves a stale lock behind).
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    file: File,
+    /// Removed on release, for locks that should not litter their folder.
+    transient: Option<PathBuf>,
 }
 
 impl FileLock {
@@ -63,8 +65,48 @@ impl FileLock {
             }
             Err(std::fs::TryLockError::Error(err)) => return Err(err),
         }
-        Ok(FileLock { _file: file })
+        Ok(FileLock {
+            file,
+            transient: None,
+        })
     }
+
+    /// Like [`acquire`](Self::acquire), but the lock file is deleted on
+    /// release. That is only safe because, after locking, we check that the
+    /// path still names the file we locked: otherwise a waiter could hold a
+    /// lock on an unlinked file while a newcomer locks a fresh one.
+    pub fn acquire_transient(path: &Path, waiting: &dyn Fn()) -> std::io::Result<FileLock> {
+        loop {
+            let mut lock = FileLock::acquire(path, waiting)?;
+            if still_names(path, &lock.file) {
+                lock.transient = Some(path.to_path_buf());
+                return Ok(lock);
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // Removed while still held; the lock itself goes when `file` closes.
+        if let Some(path) = &self.transient {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn still_names(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), file.metadata()) {
+        (Ok(on_disk), Ok(held)) => on_disk.dev() == held.dev() && on_disk.ino() == held.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_names(path: &Path, _file: &File) -> bool {
+    path.exists()
 }
 
 /// sha256 (hex) and length of a file, read in large blocks.

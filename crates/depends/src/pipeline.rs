@@ -107,14 +107,19 @@ impl Runner<'_> {
         Ok(result)
     }
 
-    fn run_steps(&mut self, steps: &[Step], env: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    fn run_steps(
+        &mut self,
+        steps: &[Step],
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), String> {
         for step in steps {
             let shown = step.argv.join(" ");
             self.note(&format!("+ (cd {}) {shown}", step.cwd.display()));
             if self.ctx.verbose {
                 self.ctx.reporter.note(self.package, &format!("+ {shown}"));
             }
-            std::fs::create_dir_all(&step.cwd).map_err(|e| format!("{}: {e}", step.cwd.display()))?;
+            std::fs::create_dir_all(&step.cwd)
+                .map_err(|e| format!("{}: {e}", step.cwd.display()))?;
             let mut command = Command::new(&step.argv[0]);
             command
                 .args(&step.argv[1..])
@@ -124,7 +129,13 @@ impl Runner<'_> {
                 .stderr(self.log.try_clone().map_err(|e| e.to_string())?);
             // Inherited make state would point children at someone else's
             // jobserver; ours is installed by configure_make below.
-            for key in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "CARGO_MAKEFLAGS", "DESTDIR"] {
+            for key in [
+                "MAKEFLAGS",
+                "MFLAGS",
+                "MAKELEVEL",
+                "CARGO_MAKEFLAGS",
+                "DESTDIR",
+            ] {
                 command.env_remove(key);
             }
             command.envs(env);
@@ -143,12 +154,22 @@ impl Runner<'_> {
 /// Builds one package and stores it in the cache. The caller holds a
 /// jobserver token for the duration (the implicit one of the package's
 /// top-level make).
-pub fn build_package(pkg: &PackageBuild, ctx: &PipelineContext) -> Result<(CachedBuild, BuildRecord), BuildError> {
+pub fn build_package(
+    pkg: &PackageBuild,
+    ctx: &PipelineContext,
+) -> Result<(CachedBuild, BuildRecord), BuildError> {
     let recipe = &pkg.selected.recipe;
     let native = recipe.is_native();
     let stem = BuiltCache::stem(&recipe.name, &recipe.version, pkg.build_id);
-    let work = ctx.work_root.join(pkg.cache_triple).join(&recipe.name).join(&stem);
-    let log_path = ctx.work_root.join(pkg.cache_triple).join(format!("{stem}.log"));
+    let work = ctx
+        .work_root
+        .join(pkg.cache_triple)
+        .join(&recipe.name)
+        .join(&stem);
+    let log_path = ctx
+        .work_root
+        .join(pkg.cache_triple)
+        .join(format!("{stem}.log"));
     let setup_error = |cause: String| BuildError {
         package: recipe.name.clone(),
         stage: Stage::Sysroot,
@@ -159,10 +180,12 @@ pub fn build_package(pkg: &PackageBuild, ctx: &PipelineContext) -> Result<(Cache
     // A previous run killed halfway left this folder; nothing in it is
     // trusted, so start clean.
     if work.exists() {
-        std::fs::remove_dir_all(&work).map_err(|e| setup_error(format!("{}: {e}", work.display())))?;
+        std::fs::remove_dir_all(&work)
+            .map_err(|e| setup_error(format!("{}: {e}", work.display())))?;
     }
     std::fs::create_dir_all(&work).map_err(|e| setup_error(format!("{}: {e}", work.display())))?;
-    let log = File::create(&log_path).map_err(|e| setup_error(format!("{}: {e}", log_path.display())))?;
+    let log =
+        File::create(&log_path).map_err(|e| setup_error(format!("{}: {e}", log_path.display())))?;
     let mut runner = Runner {
         package: &recipe.name,
         log_path: log_path.clone(),
@@ -191,7 +214,11 @@ pub fn build_package(pkg: &PackageBuild, ctx: &PipelineContext) -> Result<(Cache
 
     runner.stage(Stage::Sysroot, |_| {
         for (dep, dep_native) in &pkg.dependencies {
-            let root = if *dep_native { dirs.sysroot.join("native") } else { dirs.sysroot.clone() };
+            let root = if *dep_native {
+                dirs.sysroot.join("native")
+            } else {
+                dirs.sysroot.clone()
+            };
             let files = archive::unpack(&dep.tarball, &root).map_err(|e| e.to_string())?;
             // Natives were configured for `<placeholder>/native`, so the
             // placeholder maps to the sysroot itself for both kinds.
@@ -267,8 +294,11 @@ pub fn build_package(pkg: &PackageBuild, ctx: &PipelineContext) -> Result<(Cache
 
 /// The last `n` lines of a file (empty if unreadable).
 pub fn last_lines(path: &Path, n: usize) -> Vec<String> {
-    let Ok(file) = File::open(path) else { return Vec::new() };
-    let mut lines: std::collections::VecDeque<String> = std::collections::VecDeque::with_capacity(n);
+    let Ok(file) = File::open(path) else {
+        return Vec::new();
+    };
+    let mut lines: std::collections::VecDeque<String> =
+        std::collections::VecDeque::with_capacity(n);
     for line in BufReader::new(file).split(b'\n').map_while(Result::ok) {
         if lines.len() == n {
             lines.pop_front();

@@ -47,10 +47,16 @@ where
     let wait_for_deps = |node: usize| -> Result<Vec<Option<T>>, usize> {
         let mut slots = state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(&bad) = deps[node].iter().find(|&&d| matches!(slots[d], Slot::NotDone)) {
+            if let Some(&bad) = deps[node]
+                .iter()
+                .find(|&&d| matches!(slots[d], Slot::NotDone))
+            {
                 return Err(bad);
             }
-            if deps[node].iter().all(|&d| matches!(slots[d], Slot::Done(_))) {
+            if deps[node]
+                .iter()
+                .all(|&d| matches!(slots[d], Slot::Done(_)))
+            {
                 return Ok(slots
                     .iter()
                     .map(|s| match s {
@@ -72,7 +78,8 @@ where
         let handles: Vec<_> = todo
             .iter()
             .map(|&node| {
-                let (prepare, work, wait_for_deps, finish) = (&prepare, &work, &wait_for_deps, &finish);
+                let (prepare, work, wait_for_deps, finish) =
+                    (&prepare, &work, &wait_for_deps, &finish);
                 scope.spawn(move || {
                     let outcome = match prepare(node) {
                         Err(e) => Outcome::Failed(e),
@@ -93,10 +100,7 @@ where
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok())
-            .collect()
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
     })
 }
 
@@ -141,7 +145,13 @@ mod tests {
             vec![None, None, None],
             &[0, 1, 2],
             |_| Ok(()),
-            |node, _| if node == 0 { Err("boom".into()) } else { Ok(node) },
+            |node, _| {
+                if node == 0 {
+                    Err("boom".into())
+                } else {
+                    Ok(node)
+                }
+            },
         );
         let by_node: std::collections::BTreeMap<_, _> = results.into_iter().collect();
         assert!(matches!(by_node[&0], Outcome::Failed(_)));

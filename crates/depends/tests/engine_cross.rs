@@ -27,17 +27,32 @@ fn aarch64_and_mingw_builds_use_their_cross_compilers_and_share_natives() {
     let prefix = fx.prefix("aarch64-linux-gnu");
     assert_eq!(elf_machine(&prefix.join("bin/bar-hello")), Some(EM_AARCH64));
     assert_eq!(elf_machine(&prefix.join("native/bin/gen")), Some(EM_X86_64));
-    let native = report.packages.iter().find(|p| p.package == "native_gen").unwrap();
+    let native = report
+        .packages
+        .iter()
+        .find(|p| p.package == "native_gen")
+        .unwrap();
     assert!(
-        native.tarball.starts_with(fx.base_cache().join("x86_64-pc-linux-gnu")),
+        native
+            .tarball
+            .starts_with(fx.base_cache().join("x86_64-pc-linux-gnu")),
         "natives are cached under the build machine's triple: {}",
         native.tarball.display()
     );
     // The toolchain's runner (qemu-aarch64 with the aarch64 sysroot) runs it.
     let config = std::fs::read_to_string(prefix.join("cargo-config.toml")).unwrap();
-    assert!(config.contains("runner = [\"qemu-aarch64\", \"-L\", \"/usr/aarch64-linux-gnu\"]"), "{config}");
-    assert!(config.contains("linker = \"aarch64-linux-gnu-gcc\""), "{config}");
-    assert!(config.contains("PKG_CONFIG_ALLOW_CROSS = \"1\""), "{config}");
+    assert!(
+        config.contains("runner = [\"qemu-aarch64\", \"-L\", \"/usr/aarch64-linux-gnu\"]"),
+        "{config}"
+    );
+    assert!(
+        config.contains("linker = \"aarch64-linux-gnu-gcc\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("PKG_CONFIG_ALLOW_CROSS = \"1\""),
+        "{config}"
+    );
     let out = std::process::Command::new("qemu-aarch64")
         .args(["-L", "/usr/aarch64-linux-gnu"])
         .arg(prefix.join("bin/bar-hello"))
@@ -48,12 +63,27 @@ fn aarch64_and_mingw_builds_use_their_cross_compilers_and_share_natives() {
     let (report, log) = fx.run(&["HOST=x86_64-w64-mingw32"]);
     let report = report.unwrap_or_else(|e| panic!("{e}\n{}", log.text()));
     let prefix = fx.prefix("x86_64-w64-mingw32");
-    assert_eq!(pe_machine(&prefix.join("bin/bar-hello.exe")), Some(PE_AMD64));
-    let native = report.packages.iter().find(|p| p.package == "native_gen").unwrap();
-    assert_eq!(native.status, "cached", "the native built for aarch64 is reused");
+    assert_eq!(
+        pe_machine(&prefix.join("bin/bar-hello.exe")),
+        Some(PE_AMD64)
+    );
+    let native = report
+        .packages
+        .iter()
+        .find(|p| p.package == "native_gen")
+        .unwrap();
+    assert_eq!(
+        native.status, "cached",
+        "the native built for aarch64 is reused"
+    );
 
     // Rust triples are accepted and mapped to the GNU ones.
     let engine = fx.engine(&["HOST=aarch64-unknown-linux-gnu"]).unwrap();
     assert_eq!(engine.host.triple, "aarch64-linux-gnu");
-    assert!(engine.run(&support::packages::Recorder::default()).unwrap().packages.iter().all(|p| p.status == "cached"));
+    assert!(engine
+        .run(&support::packages::Recorder::default())
+        .unwrap()
+        .packages
+        .iter()
+        .all(|p| p.status == "cached"));
 }

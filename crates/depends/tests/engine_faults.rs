@@ -13,7 +13,9 @@ const HOST: &str = "x86_64-pc-linux-gnu";
 
 fn files_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
         if path.is_dir() {
@@ -34,12 +36,24 @@ fn sha256_mismatch_names_url_hashes_and_size_and_leaves_nothing() {
     let (result, _) = fx.run(&[]);
     let err = result.unwrap_err().to_string();
     let actual = sha256_hex(&foo.tarball());
-    assert!(err.contains(&fx.server.url("files/foo-1.0.tar.gz")), "{err}");
+    assert!(
+        err.contains(&fx.server.url("files/foo-1.0.tar.gz")),
+        "{err}"
+    );
     assert!(err.contains(&wrong) && err.contains(&actual), "{err}");
-    assert!(err.contains(&format!("{} bytes", foo.tarball().len())), "{err}");
-    assert!(files_under(&fx.sources()).is_empty(), "{:?}", files_under(&fx.sources()));
+    assert!(
+        err.contains(&format!("{} bytes", foo.tarball().len())),
+        "{err}"
+    );
+    assert!(
+        files_under(&fx.sources()).is_empty(),
+        "{:?}",
+        files_under(&fx.sources())
+    );
     assert!(!fx.prefix(HOST).exists(), "nothing is installed");
-    assert!(files_under(&fx.base_cache()).iter().all(|f| !f.ends_with(".tar.gz")));
+    assert!(files_under(&fx.base_cache())
+        .iter()
+        .all(|f| !f.ends_with(".tar.gz")));
 }
 
 #[test]
@@ -59,12 +73,16 @@ fn a_dropped_connection_is_resumed_and_a_partial_file_never_used() {
     fx.add(&foo);
     let bytes = foo.tarball();
     let cut = bytes.len() / 2;
-    fx.server.serve_drop_after("files/foo-1.0.tar.gz", bytes, cut, 1);
+    fx.server
+        .serve_drop_after("files/foo-1.0.tar.gz", bytes, cut, 1);
     let report = fx.run(&[]).0.unwrap();
     assert_eq!(report.packages[0].status, "built");
     let requests = fx.server.requests("files/foo-1.0.tar.gz");
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[1].range.as_deref(), Some(format!("bytes={cut}-").as_str()));
+    assert_eq!(
+        requests[1].range.as_deref(),
+        Some(format!("bytes={cut}-").as_str())
+    );
 }
 
 #[test]
@@ -91,12 +109,17 @@ fn broken_recipes_are_errors_naming_file_and_problem() {
         let fx = Fixture::new();
         fx.write_recipe_text(name, &text.replace("%SHA%", &"a".repeat(64)));
         if name == "chicken" {
-            let egg = text.replace("%SHA%", &"a".repeat(64)).replace("\"egg\"", "\"chicken\"");
+            let egg = text
+                .replace("%SHA%", &"a".repeat(64))
+                .replace("\"egg\"", "\"chicken\"");
             fx.write_recipe_text("egg", &egg);
         }
         let err = fx.engine(&[]).err().expect("must fail").to_string();
         assert!(err.contains(expected), "{name}: {err}");
-        assert!(err.contains(&format!("{name}.toml")), "{name}: error must name the file: {err}");
+        assert!(
+            err.contains(&format!("{name}.toml")),
+            "{name}: error must name the file: {err}"
+        );
     }
 }
 
@@ -104,20 +127,43 @@ fn broken_recipes_are_errors_naming_file_and_problem() {
 fn unknown_host_and_missing_cross_compiler_say_what_to_do() {
     let fx = Fixture::new();
     fx.add(&Package::c_library("foo", &[], None));
-    let err = fx.engine(&["HOST=sparc-sun-solaris"]).err().unwrap().to_string();
+    let err = fx
+        .engine(&["HOST=sparc-sun-solaris"])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("unknown HOST `sparc-sun-solaris`"), "{err}");
-    assert!(err.contains("aarch64-linux-gnu, arm64-apple-darwin, x86_64-pc-linux-gnu, x86_64-w64-mingw32"), "{err}");
+    assert!(
+        err.contains(
+            "aarch64-linux-gnu, arm64-apple-darwin, x86_64-pc-linux-gnu, x86_64-w64-mingw32"
+        ),
+        "{err}"
+    );
 
     let path = fx.root().join("toolchains/aarch64-linux-gnu.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("\"aarch64-linux-gnu-g++\"", "\"c1pzo-missing-g++\"")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("\"aarch64-linux-gnu-g++\"", "\"c1pzo-missing-g++\""),
+    )
+    .unwrap();
     let err = fx.engine(&["HOST=aarch64-linux-gnu"]).err().unwrap();
     let text = err.to_string();
-    assert!(text.contains("c1pzo-missing-g++ (C++ compiler for aarch64-linux-gnu)"), "{text}");
-    assert!(text.contains("apt-get install g++-aarch64-linux-gnu"), "{text}");
+    assert!(
+        text.contains("c1pzo-missing-g++ (C++ compiler for aarch64-linux-gnu)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("apt-get install g++-aarch64-linux-gnu"),
+        "{text}"
+    );
     assert_eq!(err.missing_debian_packages(), ["g++-aarch64-linux-gnu"]);
 
-    let err = fx.engine(&["HOST=arm64-apple-darwin"]).err().unwrap().to_string();
+    let err = fx
+        .engine(&["HOST=arm64-apple-darwin"])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("needs a macOS SDK: set SDK_PATH"), "{err}");
 }
 
@@ -132,8 +178,13 @@ fn a_failing_build_reports_stage_log_and_tail_and_keeps_the_rest() {
     assert!(text.contains("broken: build failed"), "{text}");
     assert!(text.contains("log: ") && text.contains(".log"), "{text}");
     assert!(text.contains("compile line 60"), "{text}");
-    assert!(!text.contains("compile line 5\n"), "only the last lines: {text}");
-    let depends::Error::Build(build) = &err else { panic!("{err:?}") };
+    assert!(
+        !text.contains("compile line 5\n"),
+        "only the last lines: {text}"
+    );
+    let depends::Error::Build(build) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(build.tail.len(), 40);
     assert!(build.log.is_file(), "the log is kept for reading");
     assert!(!fx.prefix(HOST).exists(), "a failed run installs nothing");
@@ -141,8 +192,11 @@ fn a_failing_build_reports_stage_log_and_tail_and_keeps_the_rest() {
     // foo was built and cached; fixing `broken` continues from there.
     fx.add(&Package::c_library("broken", &[], None));
     let report = fx.run(&[]).0.unwrap();
-    let statuses: Vec<(&str, &str)> =
-        report.packages.iter().map(|p| (p.package.as_str(), p.status)).collect();
+    let statuses: Vec<(&str, &str)> = report
+        .packages
+        .iter()
+        .map(|p| (p.package.as_str(), p.status))
+        .collect();
     assert_eq!(statuses, [("broken", "built"), ("foo", "cached")]);
 }
 
@@ -153,7 +207,11 @@ fn a_dependency_failure_skips_dependents() {
     fx.add(&Package::c_library("foo", &[], None).depends_on(&["broken"]));
     let (result, log) = fx.run(&[]);
     assert!(result.is_err());
-    assert!(log.text().contains("[foo] finished skipped: broken failed"), "{}", log.text());
+    assert!(
+        log.text().contains("[foo] finished skipped: broken failed"),
+        "{}",
+        log.text()
+    );
 }
 
 #[test]
@@ -169,9 +227,16 @@ fn a_damaged_cached_tarball_is_rebuilt_with_a_message() {
 
     let (second, log) = fx.run(&[]);
     let second = second.unwrap();
-    assert!(log.text().contains("no longer matches its .hash"), "{}", log.text());
+    assert!(
+        log.text().contains("no longer matches its .hash"),
+        "{}",
+        log.text()
+    );
     assert_eq!(second.packages[0].status, "built");
-    assert_eq!(second.packages[0].sha256, first.packages[0].sha256, "rebuilt identically");
+    assert_eq!(
+        second.packages[0].sha256, first.packages[0].sha256,
+        "rebuilt identically"
+    );
     assert!(second.prefix_updated);
 }
 
@@ -188,7 +253,11 @@ fn leftovers_of_a_killed_run_are_never_taken_as_valid() {
     // A truncated download, a tarball renamed into place without its
     // .hash, a temporary tarball, and a half-assembled prefix.
     let bytes = foo.tarball();
-    std::fs::write(fx.sources().join("foo-1.0.tar.gz.part"), &bytes[..bytes.len() / 3]).unwrap();
+    std::fs::write(
+        fx.sources().join("foo-1.0.tar.gz.part"),
+        &bytes[..bytes.len() / 3],
+    )
+    .unwrap();
     let stem = format!("foo-1.0-{}", &planned.build_id[..11]);
     std::fs::write(cache_dir.join(format!("{stem}.tar.gz")), b"half a tarball").unwrap();
     std::fs::write(cache_dir.join(format!(".{stem}.tar.gz.tmp-999")), b"junk").unwrap();
@@ -201,7 +270,9 @@ fn leftovers_of_a_killed_run_are_never_taken_as_valid() {
     assert!(prefix.join("lib/libfoo.a").is_file());
     assert!(!fx.root().join(format!("depends/.{HOST}.tmp-999")).exists());
     assert!(!cache_dir.join(format!(".{stem}.tar.gz.tmp-999")).exists());
-    let out = std::process::Command::new(prefix.join("bin/foo-hello")).output().unwrap();
+    let out = std::process::Command::new(prefix.join("bin/foo-hello"))
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "foo 1\n");
 }
 
@@ -212,13 +283,25 @@ fn offline_fails_fast_listing_missing_sources() {
     fx.add(&Package::c_library("bar", &[], None));
     let mut engine = fx.engine(&[]).unwrap();
     engine.options.offline = true;
-    let err = engine.run(&support::packages::Recorder::default()).unwrap_err().to_string();
+    let err = engine
+        .run(&support::packages::Recorder::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("offline: these sources are missing"), "{err}");
-    assert!(err.contains("foo-1.0.tar.gz (foo") && err.contains("bar-1.0.tar.gz (bar"), "{err}");
-    assert_eq!(fx.server.request_count("files/foo-1.0.tar.gz"), 0, "offline means no network");
+    assert!(
+        err.contains("foo-1.0.tar.gz (foo") && err.contains("bar-1.0.tar.gz (bar"),
+        "{err}"
+    );
+    assert_eq!(
+        fx.server.request_count("files/foo-1.0.tar.gz"),
+        0,
+        "offline means no network"
+    );
 
     // After `download`, offline works.
-    engine.download(&support::packages::Recorder::default()).unwrap();
+    engine
+        .download(&support::packages::Recorder::default())
+        .unwrap();
     engine.run(&support::packages::Recorder::default()).unwrap();
 }
 
@@ -231,7 +314,13 @@ fn two_runs_at_once_build_each_package_once() {
         let b = s.spawn(|| fx.run(&[]).0.unwrap());
         vec![a.join().unwrap(), b.join().unwrap()]
     });
-    let built = reports.iter().filter(|r| r.packages[0].status == "built").count();
-    assert_eq!(built, 1, "the second run waits for the lock and finds the build cached");
+    let built = reports
+        .iter()
+        .filter(|r| r.packages[0].status == "built")
+        .count();
+    assert_eq!(
+        built, 1,
+        "the second run waits for the lock and finds the build cached"
+    );
     assert!(fx.prefix(HOST).join("lib/libfoo.a").is_file());
 }
