@@ -110,6 +110,10 @@ pub fn build_env(
     let capnp = prefix.join("native/bin/capnp");
     if options.get("MULTIPROCESS").copied().unwrap_or(false) {
         env.insert("CAPNP".into(), capnp.display().to_string());
+        // The compiler was configured for a placeholder prefix, so it cannot
+        // find its standard imports (`/capnp/c++.capnp`) by itself: schema
+        // compiles must pass this with -I.
+        env.insert("CAPNP_INCLUDE_DIR".into(), prefix.join("include").display().to_string());
     }
     for (key, on) in options {
         env.insert(format!("C1PZO_{key}"), if *on { "1" } else { "0" }.into());
