@@ -593,6 +593,11 @@ impl Engine {
             },
             |i, results| {
                 let (cached, report) = self.build_one(i, results, &sources[i], &ctx)?;
+                let summary = match report.status {
+                    "built" => format!("built in {:.1}s", report.seconds),
+                    _ => "cached (built by another run)".to_string(),
+                };
+                reporter.finished(self.packages[i].name(), &summary);
                 built
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -606,11 +611,7 @@ impl Engine {
         for (i, outcome) in outcomes {
             let p = &self.packages[i];
             match outcome {
-                Outcome::Done(cached) => {
-                    let seconds = reports.get(&i).map_or(0.0, |r| r.seconds);
-                    reporter.finished(p.name(), &format!("built in {seconds:.1}s"));
-                    done[i] = Some(cached);
-                }
+                Outcome::Done(cached) => done[i] = Some(cached),
                 Outcome::Failed(err) => {
                     reporter.finished(p.name(), "FAILED");
                     if let (Error::Build(build), true) = (&err, self.options.log) {

@@ -113,7 +113,10 @@ pub fn build_env(
         // The compiler was configured for a placeholder prefix, so it cannot
         // find its standard imports (`/capnp/c++.capnp`) by itself: schema
         // compiles must pass this with -I.
-        env.insert("CAPNP_INCLUDE_DIR".into(), prefix.join("include").display().to_string());
+        env.insert(
+            "CAPNP_INCLUDE_DIR".into(),
+            prefix.join("include").display().to_string(),
+        );
     }
     for (key, on) in options {
         env.insert(format!("C1PZO_{key}"), if *on { "1" } else { "0" }.into());
