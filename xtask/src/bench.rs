@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use depends::progress::QuietReporter;
+use depends::report::PackageStatus;
 use depends::{Engine, Layout, Options};
 use serde_json::json;
 
@@ -50,7 +51,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let noop_engine = time_n(args.iterations, || {
         let engine = Engine::new(layout.clone(), options.clone())?;
         let report = engine.run(&QuietReporter)?;
-        if report.prefix_updated || report.packages.iter().any(|p| p.status != "cached") {
+        if report.prefix_updated
+            || report
+                .packages
+                .iter()
+                .any(|p| p.status != PackageStatus::Cached)
+        {
             bail!("the warm run was not a no-op");
         }
         Ok(())

@@ -3,8 +3,11 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use depends::engine::{self, PlanEntry, RunReport};
+use depends::build_id::SHORT_LEN;
+use depends::maintenance;
+use depends::plan::{PlanAction, PlanEntry};
 use depends::progress::{self, QuietReporter, Reporter};
+use depends::report::{PackageStatus, RunReport};
 use depends::{Engine, Layout, Options};
 
 use crate::apt;
@@ -125,7 +128,14 @@ fn run_engine(engine: &Engine, reporter: &dyn Reporter) -> Result<RunReport> {
 
 pub fn run(args: DependsArgs) -> Result<()> {
     let root = args.root.clone().unwrap_or_else(crate::repo_root);
-    run_in(&root, args).map(|_| ())
+    let json = args.json;
+    let result = run_in(&root, args).map(|_| ());
+    if let (Err(err), true) = (&result, json) {
+        // Machine readers get the failure on stdout too, not only stderr.
+        let report = serde_json::json!({ "error": format!("{err:#}") });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    result
 }
 
 /// Runs depends for the repository at `root`; returns the report of an
@@ -139,7 +149,7 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
     let layout = Layout::for_repository(root, &options);
     match action {
         Action::Clean | Action::CleanAll => {
-            for path in engine::clean(&layout, action == Action::CleanAll)? {
+            for path in maintenance::clean(&layout, action == Action::CleanAll)? {
                 eprintln!("removed {}", path.display());
             }
             return Ok(None);
@@ -203,13 +213,17 @@ fn print_plan(engine: &Engine, plan: &[PlanEntry]) {
         } else {
             "source to download"
         };
-        let note = if entry.action == "cached" { "" } else { source };
+        let note = if entry.action == PlanAction::Cached {
+            ""
+        } else {
+            source
+        };
         println!(
             "{:width$}  {:8}  {}  {:7}  {note}",
             entry.package,
             entry.version,
-            &entry.build_id[..11],
-            entry.action
+            &entry.build_id[..SHORT_LEN],
+            entry.action.as_str()
         );
         for reason in &entry.reasons {
             println!("{:width$}    because {reason}", "");
@@ -225,14 +239,16 @@ fn print_summary(report: &RunReport, root: &Path) {
         .max()
         .unwrap_or(0);
     for p in &report.packages {
-        let time = if p.status == "built" {
+        let time = if p.status == PackageStatus::Built {
             format!("{:.1}s", p.seconds)
         } else {
             String::new()
         };
         eprintln!(
             "  {:width$}  {:8}  {:7}  {time}",
-            p.package, p.version, p.status
+            p.package,
+            p.version,
+            p.status.as_str()
         );
     }
     let prefix = report.prefix.strip_prefix(root).unwrap_or(&report.prefix);

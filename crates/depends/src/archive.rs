@@ -68,6 +68,26 @@ fn strip_top(archive: &Path, path: &Path) -> Result<Option<PathBuf>, ArchiveErro
     Ok((parts.len() > 1).then(|| parts[1..].iter().collect()))
 }
 
+/// Whether a symlink at `at` (relative to the extraction root) pointing to
+/// `link` resolves inside the root.
+fn link_stays_inside(at: &Path, link: &Path) -> bool {
+    if link.is_absolute() {
+        return false;
+    }
+    let mut depth: usize = at.components().count().saturating_sub(1);
+    for component in link.components() {
+        match component {
+            Component::ParentDir => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Extracts a source archive into `dest`, dropping the top folder as
 /// `tar --strip-components=1` does, without taking owners from the archive.
 pub fn extract_source(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
@@ -95,17 +115,16 @@ pub fn extract_source(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
             std::fs::copy(dest.join(source), &target).map_err(io(&target))?;
             continue;
         }
-        let absolute_link = entry.header().entry_type().is_symlink()
-            && entry
-                .link_name()
-                .map_err(io(archive))?
-                .is_some_and(|link| link.is_absolute());
-        if absolute_link {
-            // A source tree has no business pointing at the build machine.
-            return Err(ArchiveError::UnsafePath {
-                archive: archive.to_path_buf(),
-                entry: path.display().to_string(),
-            });
+        if entry.header().entry_type().is_symlink() {
+            let link = entry.link_name().map_err(io(archive))?.unwrap_or_default();
+            if !link_stays_inside(&relative, &link) {
+                // A later entry written through this link would land
+                // outside `dest`.
+                return Err(ArchiveError::UnsafePath {
+                    archive: archive.to_path_buf(),
+                    entry: format!("{} -> {}", path.display(), link.display()),
+                });
+            }
         }
         entry.unpack(&target).map_err(io(&target))?;
     }
@@ -311,6 +330,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("outside the extraction folder"), "{err}");
+    }
+
+    #[test]
+    fn links_must_stay_inside_the_tree() {
+        assert!(link_stays_inside(
+            Path::new("lib/libfoo.so"),
+            Path::new("libfoo.so.1")
+        ));
+        assert!(link_stays_inside(Path::new("a/b/c"), Path::new("../../x")));
+        assert!(!link_stays_inside(Path::new("a/b"), Path::new("../../x")));
+        assert!(!link_stays_inside(Path::new("a"), Path::new("/etc")));
     }
 
     #[test]

@@ -115,6 +115,29 @@ impl BuiltCache {
         version: &str,
         id: &str,
     ) -> Result<Lookup, CacheError> {
+        self.verify(triple, package, version, id, true)
+    }
+
+    /// [`lookup`](Self::lookup) without deleting a damaged tarball, for
+    /// read-only callers such as `plan`.
+    pub fn peek(
+        &self,
+        triple: &str,
+        package: &str,
+        version: &str,
+        id: &str,
+    ) -> Result<Lookup, CacheError> {
+        self.verify(triple, package, version, id, false)
+    }
+
+    fn verify(
+        &self,
+        triple: &str,
+        package: &str,
+        version: &str,
+        id: &str,
+        discard_corrupt: bool,
+    ) -> Result<Lookup, CacheError> {
         let tarball = self.tarball_path(triple, package, version, id);
         let hash_file = sidecar(&tarball, "hash");
         let Ok(recorded) = std::fs::read_to_string(&hash_file) else {
@@ -131,7 +154,9 @@ impl BuiltCache {
             Err(err) => return Err(io(&tarball)(err)),
         };
         if actual != expected {
-            self.discard(&tarball)?;
+            if discard_corrupt {
+                self.discard(&tarball)?;
+            }
             return Ok(Lookup::Corrupt {
                 tarball,
                 expected,
@@ -190,6 +215,7 @@ impl BuiltCache {
             sidecar(tarball, "hash"),
             tarball.to_path_buf(),
             sidecar(tarball, "json"),
+            sidecar(tarball, "log"),
         ] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
@@ -223,7 +249,6 @@ impl BuiltCache {
             BTreeMap::new();
         for triple in read_dirs(&self.root) {
             for package in read_dirs(&triple) {
-                remove_stale_temporaries(&package);
                 let Ok(entries) = std::fs::read_dir(&package) else {
                     continue;
                 };

@@ -6,21 +6,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
-
-use crate::build_id::{self, explain_change, hash_entries, Preimage, ENGINE_VERSION, SHORT_LEN};
+use crate::build_id::{hash_entries, Preimage, ENGINE_VERSION, SHORT_LEN};
 use crate::builder::BuildSpec;
 use crate::cache::{BuiltCache, CachedBuild, Lookup};
-use crate::fetch::{FetchError, Fetcher, RetryPolicy, SourceSpec};
-use crate::fsutil::{sha256_file, FileLock};
-use crate::graph::{RecipeBook, Selected};
+use crate::fetch::{FetchError, Fetcher, RetryPolicy};
+use crate::fsutil::FileLock;
+use crate::graph::RecipeBook;
 use crate::install::{self, InstalledPackage, Manifest};
 use crate::mirror::MirrorResolver;
 use crate::options::Options;
 use crate::pipeline::{self, BuildError, PackageBuild, PipelineContext};
+use crate::plan::{plan_ids, Planned};
 use crate::probe::ProbeCache;
 use crate::progress::{FetchProgress, Reporter, Stage};
 use crate::recipe::Target;
+use crate::report::{PackageReport, PackageStatus, RunReport};
 use crate::scheduler::{self, Outcome};
 use crate::toolchain::{
     self, builder_tool, MissingTool, Role, Toolchain, ToolchainError, Toolchains,
@@ -76,83 +76,6 @@ pub fn default_cache_home() -> PathBuf {
     home.join(".cache/c1pzo")
 }
 
-/// One selected package with its id worked out.
-#[derive(Debug, Clone)]
-pub struct Planned {
-    pub selected: Selected,
-    pub native: bool,
-    /// BASE_CACHE/<cache_triple>/: the build machine's for natives, which
-    /// are therefore shared by every HOST.
-    pub cache_triple: String,
-    pub preimage: Preimage,
-    pub build_id: String,
-    /// Indices of direct dependencies in the plan.
-    pub deps: Vec<usize>,
-    /// Indices of all dependencies, nearest last.
-    pub closure: Vec<usize>,
-}
-
-impl Planned {
-    pub fn name(&self) -> &str {
-        &self.selected.recipe.name
-    }
-
-    fn source_spec(&self) -> SourceSpec<'_> {
-        let r = &self.selected.recipe;
-        SourceSpec {
-            package: &r.name,
-            file_name: &r.file_name,
-            sha256: &r.sha256,
-            urls: &r.urls,
-            mirrors: &r.mirrors,
-        }
-    }
-}
-
-/// What `plan` says about one package.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanEntry {
-    pub package: String,
-    pub version: String,
-    pub native: bool,
-    pub build_id: String,
-    /// `cached`, `build` or `rebuild`.
-    pub action: &'static str,
-    /// Why it (re)builds: the preimage entries that changed since the
-    /// newest cached build, or that there is none.
-    pub reasons: Vec<String>,
-    pub tarball: PathBuf,
-    pub source: PathBuf,
-    pub source_present: bool,
-}
-
-/// The result of one package in a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct PackageReport {
-    pub package: String,
-    pub version: String,
-    pub native: bool,
-    pub build_id: String,
-    /// `cached` or `built`.
-    pub status: &'static str,
-    pub seconds: f64,
-    pub stages: Vec<(String, f64)>,
-    pub tarball: PathBuf,
-    pub sha256: String,
-}
-
-/// Everything `--json` prints.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
-    pub host: String,
-    pub final_build_id: String,
-    pub prefix: PathBuf,
-    pub prefix_updated: bool,
-    pub packages: Vec<PackageReport>,
-    pub seconds: f64,
-    pub manifest: Manifest,
-}
-
 /// A planned run, ready to show, download or build.
 pub struct Engine {
     pub options: Options,
@@ -165,7 +88,7 @@ pub struct Engine {
     pub retry: RetryPolicy,
     /// Where `mirror://` URLs point.
     pub mirrors: MirrorResolver,
-    cache: BuiltCache,
+    pub(crate) cache: BuiltCache,
 }
 
 impl Engine {
@@ -182,6 +105,18 @@ impl Engine {
         let mut probes = ProbeCache::load(&layout.base_cache.join(".tool-probes.json"));
         let native = Toolchain::resolve(&build_file, Role::Native, &options, &mut probes);
         let host = Toolchain::resolve(&host_file, Role::Host, &options, &mut probes);
+        // Builder programs shape outputs too (cmake's generated rules,
+        // make's behaviour): their versions go into every id that uses them.
+        let builder_versions: BTreeMap<String, String> = ["make", "cmake", "patch"]
+            .into_iter()
+            .map(|tool| {
+                let version = probes.version(&[tool.to_string()]);
+                (
+                    tool.to_string(),
+                    version.unwrap_or_else(|| "not installed".into()),
+                )
+            })
+            .collect();
         let _ = probes.save();
         let (native, host) = match (native, host) {
             (Ok(n), Ok(h)) => (n, h),
@@ -209,7 +144,7 @@ impl Engine {
             debug: false,
         };
         let selection = book.select(&options, host_target, build_target);
-        let packages = plan_ids(selection, &options, &host, &native)?;
+        let packages = plan_ids(selection, &options, &host, &native, &builder_versions)?;
         let cache = BuiltCache::new(layout.base_cache.clone());
         Ok(Engine {
             options,
@@ -240,7 +175,7 @@ impl Engine {
         hash_entries(&entries)[..SHORT_LEN].to_string()
     }
 
-    fn fetcher(&self) -> Result<Fetcher, Error> {
+    pub(crate) fn fetcher(&self) -> Result<Fetcher, Error> {
         Ok(Fetcher::new(
             self.layout.sources.clone(),
             self.options.fallback_download_path.clone(),
@@ -249,56 +184,14 @@ impl Engine {
         )?)
     }
 
-    /// What a run would do, and why.
-    pub fn plan(&self) -> Result<Vec<PlanEntry>, Error> {
-        let fetcher = self.fetcher()?;
-        let mut entries = Vec::new();
-        for p in &self.packages {
-            let r = &p.selected.recipe;
-            let tarball =
-                self.cache
-                    .tarball_path(&p.cache_triple, &r.name, &r.version, &p.build_id);
-            let cached = matches!(
-                self.cache
-                    .lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?,
-                Lookup::Hit(_)
-            );
-            let (action, reasons) = if cached {
-                ("cached", Vec::new())
-            } else {
-                match self.cache.newest_record(&p.cache_triple, &r.name) {
-                    Some(old) if old.build_id != p.build_id => {
-                        ("rebuild", explain_change(&old.preimage, &p.preimage))
-                    }
-                    Some(_) => (
-                        "build",
-                        vec!["the cached tarball is missing or damaged".into()],
-                    ),
-                    None => (
-                        "build",
-                        vec!["never built with this engine and cache".into()],
-                    ),
-                }
-            };
-            let spec = p.source_spec();
-            entries.push(PlanEntry {
-                package: r.name.clone(),
-                version: r.version.clone(),
-                native: p.native,
-                build_id: p.build_id.clone(),
-                action,
-                reasons,
-                tarball,
-                source: fetcher.path_of(&spec),
-                source_present: fetcher.is_present(&spec),
-            });
-        }
-        Ok(entries)
-    }
-
     /// Fetches every source the selection needs (for an offline build
     /// later), in parallel.
     pub fn download(&self, reporter: &dyn Reporter) -> Result<Vec<PathBuf>, Error> {
+        if self.options.offline {
+            return Err(Error::Refused(
+                "`download` fetches from the network; it cannot run with --offline".into(),
+            ));
+        }
         let fetcher = self.fetcher()?;
         let observer = FetchProgress(reporter);
         let results: Vec<Result<PathBuf, FetchError>> = std::thread::scope(|scope| {
@@ -388,11 +281,11 @@ impl Engine {
             if self.options.offline {
                 self.check_offline(&fetcher, &todo)?;
             }
-            reports = self.build_missing(&fetcher, done.clone(), &todo, reporter, &mut done)?;
+            reports = self.build_missing(&fetcher, &mut done, &todo, reporter)?;
         }
 
-        let manifest = self.manifest(&prefix, &done);
-        let prefix_updated = install::install(&prefix, &manifest, &self.host)?;
+        let manifest = self.manifest(&prefix, &done)?;
+        let prefix_updated = install::install(&prefix, &manifest)?;
         let packages = self
             .packages
             .iter()
@@ -414,19 +307,27 @@ impl Engine {
         })
     }
 
+    /// The report of a run with nothing to do: the installed manifest is
+    /// exactly the one this run would write (same builds, options, env and
+    /// cargo settings) and its tarballs are unchanged on disk.
     fn up_to_date_report(&self, prefix: &Path, started: Instant) -> Option<RunReport> {
         let installed = install::read_manifest(prefix)?;
-        let current = installed.final_build_id == self.final_build_id()
-            && installed.prefix == prefix
-            && installed.options == self.manifest_options()
-            && installed.packages.len() == self.packages.len()
+        let same_builds = installed.packages.len() == self.packages.len()
             && installed
                 .packages
                 .iter()
                 .zip(&self.packages)
-                .all(|(i, p)| i.build_id == p.build_id)
-            && install::is_current(prefix, &installed);
-        if !current {
+                .all(|(i, p)| i.name == p.name() && i.build_id == p.build_id);
+        if !same_builds {
+            return None;
+        }
+        let cached: Vec<Option<CachedBuild>> = installed
+            .packages
+            .iter()
+            .map(|p| Some(p.cached.clone()))
+            .collect();
+        let expected = self.manifest(prefix, &cached).ok()?;
+        if expected != installed || !install::is_current(prefix, &installed) {
             return None;
         }
         let packages = self
@@ -452,7 +353,7 @@ impl Engine {
             version: p.selected.recipe.version.clone(),
             native: p.native,
             build_id: p.build_id.clone(),
-            status: "cached",
+            status: PackageStatus::Cached,
             seconds: 0.0,
             stages: Vec::new(),
             tarball: cached.map(|c| c.tarball.clone()).unwrap_or_default(),
@@ -468,9 +369,28 @@ impl Engine {
             .collect()
     }
 
-    fn manifest(&self, prefix: &Path, done: &[Option<CachedBuild>]) -> Manifest {
+    /// The manifest of a prefix holding `done` (every package must have
+    /// its cached build by now).
+    fn manifest(&self, prefix: &Path, done: &[Option<CachedBuild>]) -> Result<Manifest, Error> {
         let options = self.manifest_options();
-        Manifest {
+        let packages = self
+            .packages
+            .iter()
+            .zip(done)
+            .map(|(p, cached)| {
+                let cached = cached.clone().ok_or_else(|| {
+                    Error::Internal(format!("{} has no cached build to install", p.name()))
+                })?;
+                Ok(InstalledPackage {
+                    name: p.name().to_string(),
+                    version: p.selected.recipe.version.clone(),
+                    native: p.native,
+                    build_id: p.build_id.clone(),
+                    cached,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Manifest {
             engine: ENGINE_VERSION.into(),
             host: self.host.triple.clone(),
             build: self.build_triple.clone(),
@@ -478,22 +398,10 @@ impl Engine {
             prefix: prefix.to_path_buf(),
             final_build_id: self.final_build_id(),
             env: install::build_env(prefix, &self.host, &self.build_triple, &options),
+            cargo: self.host.cargo.clone(),
             options,
-            packages: self
-                .packages
-                .iter()
-                .zip(done)
-                .filter_map(|(p, cached)| {
-                    Some(InstalledPackage {
-                        name: p.name().to_string(),
-                        version: p.selected.recipe.version.clone(),
-                        native: p.native,
-                        build_id: p.build_id.clone(),
-                        cached: cached.clone()?,
-                    })
-                })
-                .collect(),
-        }
+            packages,
+        })
     }
 
     /// Checks the programs the builders of `todo` run, beyond compilers.
@@ -548,13 +456,13 @@ impl Engine {
         }
     }
 
+    /// Builds the packages `todo`, filling their slots in `done`.
     fn build_missing(
         &self,
         fetcher: &Fetcher,
-        initial: Vec<Option<CachedBuild>>,
+        done: &mut [Option<CachedBuild>],
         todo: &[usize],
         reporter: &dyn Reporter,
-        done: &mut [Option<CachedBuild>],
     ) -> Result<BTreeMap<usize, PackageReport>, Error> {
         let jobserver = jobserver::Client::new(self.options.jobs)
             .map_err(|e| Error::io(&self.layout.depends, e))?;
@@ -569,36 +477,28 @@ impl Engine {
             reporter,
         };
         let observer = FetchProgress(reporter);
-        let sources: Vec<std::sync::Mutex<Option<PathBuf>>> = self
-            .packages
-            .iter()
-            .map(|_| std::sync::Mutex::new(None))
-            .collect();
         let deps: Vec<Vec<usize>> = self.packages.iter().map(|p| p.deps.clone()).collect();
-        let built: std::sync::Mutex<BTreeMap<usize, PackageReport>> = Default::default();
+        let reports: std::sync::Mutex<BTreeMap<usize, PackageReport>> = Default::default();
 
         let outcomes = scheduler::run(
             &deps,
-            initial,
+            done.to_vec(),
             todo,
             |i| {
                 let p = &self.packages[i];
                 reporter.stage(p.name(), Stage::Fetch);
-                let path = fetcher
-                    .fetch(&p.source_spec(), &observer)
-                    .map_err(Error::from)?;
-                *sources[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+                let source = fetcher.fetch(&p.source_spec(), &observer)?;
                 reporter.stage(p.name(), Stage::Wait);
-                Ok(())
+                Ok::<_, Error>(source)
             },
-            |i, results| {
-                let (cached, report) = self.build_one(i, results, &sources[i], &ctx)?;
+            |i, source, results| {
+                let (cached, report) = self.build_one(i, source, results, &ctx)?;
                 let summary = match report.status {
-                    "built" => format!("built in {:.1}s", report.seconds),
-                    _ => "cached (built by another run)".to_string(),
+                    PackageStatus::Built => format!("built in {:.1}s", report.seconds),
+                    PackageStatus::Cached => "cached (built by another run)".to_string(),
                 };
                 reporter.finished(self.packages[i].name(), &summary);
-                built
+                reports
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(i, report);
@@ -606,7 +506,6 @@ impl Engine {
             },
         );
 
-        let reports = built.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut failures = Vec::new();
         for (i, outcome) in outcomes {
             let p = &self.packages[i];
@@ -624,16 +523,18 @@ impl Engine {
                     }
                     failures.push(err);
                 }
-                Outcome::Skipped(dep) => {
-                    reporter.finished(
-                        p.name(),
-                        &format!("skipped: {} failed", self.packages[dep].name()),
-                    );
+                Outcome::Skipped(dep) => reporter.finished(
+                    p.name(),
+                    &format!("skipped: {} failed", self.packages[dep].name()),
+                ),
+                Outcome::Panicked(message) => {
+                    reporter.finished(p.name(), "FAILED");
+                    failures.push(Error::Internal(format!("{}: {message}", p.name())));
                 }
             }
         }
         match failures.len() {
-            0 => Ok(reports),
+            0 => Ok(reports.into_inner().unwrap_or_else(|e| e.into_inner())),
             1 => Err(failures.remove(0)),
             _ => Err(Error::Several(failures)),
         }
@@ -642,13 +543,12 @@ impl Engine {
     fn build_one(
         &self,
         i: usize,
+        source: PathBuf,
         results: &[Option<CachedBuild>],
-        source: &std::sync::Mutex<Option<PathBuf>>,
         ctx: &PipelineContext,
     ) -> Result<(CachedBuild, PackageReport), Error> {
         let p = &self.packages[i];
         let r = &p.selected.recipe;
-        let started = Instant::now();
         // Another process sharing BASE_CACHE may be building the same
         // package: take its lock, then look again before building.
         let lock_path = self
@@ -664,13 +564,13 @@ impl Engine {
             self.cache
                 .lookup(&p.cache_triple, &r.name, &r.version, &p.build_id)?
         {
-            let report = PackageReport {
-                status: "cached",
-                ..self.cached_report(p, Some(&cached))
-            };
+            let report = self.cached_report(p, Some(&cached));
             return Ok((cached, report));
         }
         let _token = jobserver_token(ctx.jobserver)?;
+        // Timed from here: waiting for dependencies, locks and a job slot
+        // is not building.
+        let started = Instant::now();
         let dependencies = p
             .closure
             .iter()
@@ -683,11 +583,6 @@ impl Engine {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let source = source
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| Error::Internal(format!("{}: source not fetched", p.name())))?;
         let toolchain = if p.native { &self.native } else { &self.host };
         let job = PackageBuild {
             selected: &p.selected,
@@ -705,72 +600,13 @@ impl Engine {
             version: r.version.clone(),
             native: p.native,
             build_id: p.build_id.clone(),
-            status: "built",
+            status: PackageStatus::Built,
             seconds: started.elapsed().as_secs_f64(),
             stages: record.stages,
             tarball: cached.tarball.clone(),
             sha256: cached.sha256.clone(),
         };
         Ok((cached, report))
-    }
-
-    /// `print VAR`: upstream's `print-VAR` for the variables people script
-    /// against, plus per-package `<pkg>_build_id`, `<pkg>_cached` and
-    /// `<pkg>_build_id_long` (the preimage).
-    pub fn print(&self, var: &str) -> Result<String, Error> {
-        let value = match var {
-            "final_build_id" => self.final_build_id(),
-            "SOURCES_PATH" => self.layout.sources.display().to_string(),
-            "BASE_CACHE" => self.layout.base_cache.display().to_string(),
-            "HOST" => self.host.triple.clone(),
-            "BUILD" => self.build_triple.clone(),
-            "PREFIX" => self.prefix().display().to_string(),
-            "JOBS" => self.options.jobs.to_string(),
-            "RUST_TARGET" => self.host.rust_target.clone(),
-            "packages" => self.packages.iter().map(|p| p.name()).collect::<Vec<_>>().join(" "),
-            _ => self.print_package_var(var).ok_or_else(|| Error::UnknownVariable {
-                name: var.into(),
-                known: "final_build_id SOURCES_PATH BASE_CACHE HOST BUILD PREFIX JOBS RUST_TARGET packages <pkg>_build_id <pkg>_cached <pkg>_build_id_long".into(),
-            })?,
-        };
-        Ok(format!("{var}={value}"))
-    }
-
-    fn print_package_var(&self, var: &str) -> Option<String> {
-        self.packages.iter().find_map(|p| {
-            let r = &p.selected.recipe;
-            let rest = var.strip_prefix(r.name.as_str())?.strip_prefix('_')?;
-            match rest {
-                "build_id" => Some(p.build_id[..SHORT_LEN].to_string()),
-                "cached" => Some(
-                    self.cache
-                        .tarball_path(&p.cache_triple, &r.name, &r.version, &p.build_id)
-                        .display()
-                        .to_string(),
-                ),
-                "build_id_long" => Some(
-                    p.preimage
-                        .iter()
-                        .map(|(k, v)| format!("\n  {k} = {v}"))
-                        .collect::<String>(),
-                ),
-                _ => None,
-            }
-        })
-    }
-
-    /// Prunes BASE_CACHE to `keep` builds per package, never touching what
-    /// an installed prefix in this clone uses.
-    pub fn gc(&self, keep: usize) -> Result<Vec<PathBuf>, Error> {
-        let mut protect = BTreeSet::new();
-        if let Ok(entries) = std::fs::read_dir(&self.layout.depends) {
-            for entry in entries.filter_map(Result::ok) {
-                if let Some(m) = install::read_manifest(&entry.path()) {
-                    protect.extend(m.packages.into_iter().map(|p| p.cached.tarball));
-                }
-            }
-        }
-        Ok(self.cache.gc(keep, &protect)?)
     }
 }
 
@@ -779,116 +615,6 @@ fn jobserver_token(client: &jobserver::Client) -> Result<jobserver::Acquired, Er
     client
         .acquire()
         .map_err(|e| Error::Internal(format!("jobserver: {e}")))
-}
-
-/// Computes every package's preimage and id, dependencies first.
-fn plan_ids(
-    selection: Vec<Selected>,
-    options: &Options,
-    host: &Toolchain,
-    native: &Toolchain,
-) -> Result<Vec<Planned>, Error> {
-    let index: BTreeMap<String, usize> = selection
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.recipe.name.clone(), i))
-        .collect();
-    let mut planned: Vec<Planned> = Vec::with_capacity(selection.len());
-    for selected in selection {
-        let recipe = &selected.recipe;
-        let is_native = recipe.is_native();
-        let toolchain = if is_native { native } else { host };
-        let mut preimage = Preimage::new();
-        preimage.insert("engine".into(), ENGINE_VERSION.into());
-        preimage.insert("package".into(), recipe.name.clone());
-        preimage.insert("version".into(), recipe.version.clone());
-        preimage.insert(
-            "recipe".into(),
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-                recipe.canonical_json(),
-            )),
-        );
-        preimage.insert("source sha256".into(), recipe.sha256.clone());
-        for patch in &recipe.patches {
-            let path = recipe.patches_dir().join(patch);
-            let (sha, _) = sha256_file(&path).map_err(|e| Error::io(&path, e))?;
-            preimage.insert(format!("patch {patch}"), sha);
-        }
-        for (key, value) in &toolchain.preimage {
-            preimage.insert(format!("toolchain {key}"), value.clone());
-        }
-        if !is_native {
-            preimage.insert("release_type".into(), options.release_type().into());
-        }
-        let deps: Vec<usize> = selected
-            .resolved
-            .dependencies
-            .iter()
-            .map(|d| index[d])
-            .collect();
-        let mut closure: Vec<usize> = Vec::new();
-        for &d in &deps {
-            for &t in planned[d].closure.iter().chain(std::iter::once(&d)) {
-                if !closure.contains(&t) {
-                    closure.push(t);
-                }
-            }
-            preimage.insert(
-                format!("dependency {}", planned[d].name()),
-                planned[d].build_id.clone(),
-            );
-        }
-        let build_id = build_id::hash_entries(&preimage);
-        planned.push(Planned {
-            native: is_native,
-            cache_triple: toolchain.triple.clone(),
-            preimage,
-            build_id,
-            deps,
-            closure,
-            selected,
-        });
-    }
-    Ok(planned)
-}
-
-/// Removes this clone's work folder and installed prefixes (`clean`) and,
-/// with `all`, SOURCES_PATH and BASE_CACHE too (`clean-all`). Returns what
-/// was removed.
-pub fn clean(layout: &Layout, all: bool) -> Result<Vec<PathBuf>, Error> {
-    let mut targets = vec![layout.work()];
-    if let Ok(entries) = std::fs::read_dir(&layout.depends) {
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_prefix = path.join(install::MANIFEST_FILE).is_file();
-            let is_leftover =
-                name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-"));
-            if is_prefix || is_leftover {
-                targets.push(path);
-            }
-        }
-    }
-    if all {
-        targets.push(layout.sources.clone());
-        targets.push(layout.base_cache.clone());
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let mut removed = Vec::new();
-    for target in targets {
-        // Guard against SOURCES_PATH=/ or =$HOME typos.
-        if target.parent().is_none() || Some(&target) == home.as_ref() {
-            return Err(Error::Internal(format!(
-                "refusing to delete {}",
-                target.display()
-            )));
-        }
-        if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
-            removed.push(target);
-        }
-    }
-    Ok(removed)
 }
 
 impl From<BuildError> for Error {

@@ -15,13 +15,16 @@ pub mod fetch;
 pub mod fsutil;
 pub mod graph;
 pub mod install;
+pub mod maintenance;
 pub mod mirror;
 pub mod options;
 pub mod pipeline;
+pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod recipe;
 pub mod relocate;
+pub mod report;
 pub mod scheduler;
 pub mod toolchain;
 
@@ -56,6 +59,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Refused(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

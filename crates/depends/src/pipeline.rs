@@ -161,15 +161,13 @@ pub fn build_package(
     let recipe = &pkg.selected.recipe;
     let native = recipe.is_native();
     let stem = BuiltCache::stem(&recipe.name, &recipe.version, pkg.build_id);
-    let work = ctx
-        .work_root
-        .join(pkg.cache_triple)
-        .join(&recipe.name)
-        .join(&stem);
-    let log_path = ctx
-        .work_root
-        .join(pkg.cache_triple)
-        .join(format!("{stem}.log"));
+    // Folders and logs are per run (per process). A build orphaned by a
+    // killed run may still be writing into its own; ours never mixes with
+    // it, and whatever it finishes is never cached (only we write .hash).
+    let package_work = ctx.work_root.join(pkg.cache_triple).join(&recipe.name);
+    let run = format!("{stem}.{}", std::process::id());
+    let work = package_work.join(&run);
+    let log_path = package_work.join(format!("{run}.log"));
     let setup_error = |cause: String| BuildError {
         package: recipe.name.clone(),
         stage: Stage::Sysroot,
@@ -177,11 +175,17 @@ pub fn build_package(
         log: log_path.clone(),
         tail: Vec::new(),
     };
-    // A previous run killed halfway left this folder; nothing in it is
-    // trusted, so start clean.
-    if work.exists() {
-        std::fs::remove_dir_all(&work)
-            .map_err(|e| setup_error(format!("{}: {e}", work.display())))?;
+    // Earlier runs' folders and logs are garbage now: we hold the
+    // package's lock, so no live run owns them.
+    if let Ok(entries) = std::fs::read_dir(&package_work) {
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
     }
     std::fs::create_dir_all(&work).map_err(|e| setup_error(format!("{}: {e}", work.display())))?;
     let log =

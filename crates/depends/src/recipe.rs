@@ -302,6 +302,16 @@ impl Recipe {
             }
             _ => {}
         }
+        if let Some(steps) = &file.build.steps {
+            let all = steps
+                .configure
+                .iter()
+                .chain(&steps.build)
+                .chain(&steps.stage);
+            if all.into_iter().any(|argv| argv.is_empty()) {
+                return Err(invalid("[build.steps] has an empty command".into()));
+            }
+        }
         let native = name.starts_with("native_");
         let patches_dir = patches_dir(path, name);
         for patch in &file.patches {

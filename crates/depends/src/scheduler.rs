@@ -12,6 +12,8 @@ pub enum Outcome<T, E> {
     Failed(E),
     /// Not run because the named dependency (an index) did not finish.
     Skipped(usize),
+    /// The job panicked (a bug); its dependents are skipped, never stuck.
+    Panicked(String),
 }
 
 enum Slot<T> {
@@ -22,9 +24,9 @@ enum Slot<T> {
 
 /// Runs the jobs `todo` of a graph of `deps.len()` nodes. Nodes not in
 /// `todo` must already be in `done` (their results). `prepare(i)` runs for
-/// every job immediately, in parallel (downloads); `work(i, results)` runs
-/// once all of node `i`'s dependencies have results, receiving them.
-pub fn run<T, E, P, W>(
+/// every job immediately, in parallel (downloads); `work(i, prepared,
+/// results)` runs once all of node `i`'s dependencies have results.
+pub fn run<T, E, R, P, W>(
     deps: &[Vec<usize>],
     done: Vec<Option<T>>,
     todo: &[usize],
@@ -34,8 +36,9 @@ pub fn run<T, E, P, W>(
 where
     T: Clone + Send + Sync,
     E: Send,
-    P: Fn(usize) -> Result<(), E> + Sync,
-    W: Fn(usize, &[Option<T>]) -> Result<T, E> + Sync,
+    R: Send,
+    P: Fn(usize) -> Result<R, E> + Sync,
+    W: Fn(usize, R, &[Option<T>]) -> Result<T, E> + Sync,
 {
     let slots: Vec<Slot<T>> = done
         .into_iter()
@@ -81,16 +84,20 @@ where
                 let (prepare, work, wait_for_deps, finish) =
                     (&prepare, &work, &wait_for_deps, &finish);
                 scope.spawn(move || {
-                    let outcome = match prepare(node) {
+                    let job = || match prepare(node) {
                         Err(e) => Outcome::Failed(e),
-                        Ok(()) => match wait_for_deps(node) {
+                        Ok(prepared) => match wait_for_deps(node) {
                             Err(dep) => Outcome::Skipped(dep),
-                            Ok(results) => match work(node, &results) {
+                            Ok(results) => match work(node, prepared, &results) {
                                 Ok(t) => Outcome::Done(t),
                                 Err(e) => Outcome::Failed(e),
                             },
                         },
                     };
+                    // A panic must still mark the node finished, or its
+                    // dependents would wait forever.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                        .unwrap_or_else(|panic| Outcome::Panicked(panic_message(&*panic)));
                     let result = match &outcome {
                         Outcome::Done(t) => Some(t.clone()),
                         _ => None,
@@ -102,6 +109,14 @@ where
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a build thread panicked".into())
 }
 
 #[cfg(test)]
@@ -116,12 +131,12 @@ mod tests {
         let deps = vec![vec![], vec![], vec![0, 1]];
         let running = AtomicUsize::new(0);
         let max_running = AtomicUsize::new(0);
-        let results = run::<usize, String, _, _>(
+        let results = run::<usize, String, _, _, _>(
             &deps,
             vec![None, None, None],
             &[0, 1, 2],
             |_| Ok(()),
-            |node, results| {
+            |node, (), results| {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 max_running.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(50));
@@ -140,12 +155,12 @@ mod tests {
     #[test]
     fn a_failure_skips_dependents_but_not_others() {
         let deps = vec![vec![], vec![0], vec![]];
-        let results = run::<usize, String, _, _>(
+        let results = run::<usize, String, _, _, _>(
             &deps,
             vec![None, None, None],
             &[0, 1, 2],
             |_| Ok(()),
-            |node, _| {
+            |node, (), _| {
                 if node == 0 {
                     Err("boom".into())
                 } else {
@@ -160,14 +175,29 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_fails_the_job_and_skips_its_dependents() {
+        let deps = vec![vec![], vec![0]];
+        let results = run::<usize, String, _, _, _>(
+            &deps,
+            vec![None, None],
+            &[0, 1],
+            |_| Ok(()),
+            |node, (), _| if node == 0 { panic!("bug") } else { Ok(node) },
+        );
+        let by_node: std::collections::BTreeMap<_, _> = results.into_iter().collect();
+        assert!(matches!(&by_node[&0], Outcome::Panicked(m) if m == "bug"));
+        assert!(matches!(by_node[&1], Outcome::Skipped(0)));
+    }
+
+    #[test]
     fn already_done_nodes_feed_their_dependents() {
         let deps = vec![vec![], vec![0]];
-        let results = run::<&str, String, _, _>(
+        let results = run::<&str, String, _, _, _>(
             &deps,
             vec![Some("cached"), None],
             &[1],
             |_| Ok(()),
-            |_, results| Ok(results[0].unwrap_or("missing")),
+            |_, (), results| Ok(results[0].unwrap_or("missing")),
         );
         assert!(matches!(results[0], (1, Outcome::Done("cached"))));
     }

@@ -330,7 +330,12 @@ impl Toolchain {
         for (key, (argv, tool), what) in &named {
             match probes.version(argv) {
                 Some(version) => {
-                    preimage.insert(format!("tool {key}"), version);
+                    // The whole command, not just the program: `gcc -m32`
+                    // and `gcc` report the same version.
+                    preimage.insert(
+                        format!("tool {key}"),
+                        format!("`{}` {version}", argv.join(" ")),
+                    );
                 }
                 None => missing.push(MissingTool {
                     program: argv.first().cloned().unwrap_or_default(),
@@ -527,6 +532,21 @@ mod tests {
             err.contains("apt-get install gcc-aarch64-linux-gnu"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_compiler_with_arguments_is_a_different_toolchain() {
+        let t = toolchains();
+        let file = t.lookup("x86_64-pc-linux-gnu").unwrap();
+        let mut probes = ProbeCache::in_memory();
+        let plain = Toolchain::resolve(file, Role::Host, &Options::default(), &mut probes).unwrap();
+        let mut options = Options::default();
+        options
+            .tool_overrides
+            .insert("CC".into(), "gcc -m64".into());
+        let with_args = Toolchain::resolve(file, Role::Host, &options, &mut probes).unwrap();
+        assert_eq!(with_args.cc, ["gcc", "-m64"]);
+        assert_ne!(plain.id, with_args.id);
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn multiprocess_builds_capnp_for_the_build_machine() {
         .run(&PlainReporter)
         .unwrap();
     assert!(!again.prefix_updated, "a second run is a no-op");
-    assert!(again.packages.iter().all(|p| p.status == "cached"));
+    assert!(again.packages.iter().all(|p| p.status.as_str() == "cached"));
 }
 
 /// `file`'s description of the first object inside a static library.
@@ -130,7 +130,7 @@ fn first_object_kind(archive: &Path, tmp: &Path) -> String {
 fn multiprocess_cross_builds_capnp_for_aarch64_and_windows() {
     for (host, expected) in [
         ("aarch64-linux-gnu", "ARM aarch64"),
-        ("x86_64-w64-mingw32", "x86-64 COFF"),
+        ("x86_64-w64-mingw32", "amd64 COFF"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let arg = format!("HOST={host}");

@@ -25,7 +25,7 @@ fn builds_installs_and_then_does_nothing() {
     let built: Vec<(&str, &str)> = report
         .packages
         .iter()
-        .map(|p| (p.package.as_str(), p.status))
+        .map(|p| (p.package.as_str(), p.status.as_str()))
         .collect();
     // Dependencies come first, in the order bar lists them.
     assert_eq!(
@@ -89,7 +89,7 @@ fn builds_installs_and_then_does_nothing() {
     let (again, _) = fx.run(&[]);
     let again = again.unwrap();
     assert!(!again.prefix_updated, "a no-op run leaves the prefix alone");
-    assert!(again.packages.iter().all(|p| p.status == "cached"));
+    assert!(again.packages.iter().all(|p| p.status.as_str() == "cached"));
     assert!(stray.exists(), "the prefix was not rewritten");
     assert_eq!(
         fx.server.request_count("files/foo-1.0.tar.gz"),
@@ -108,7 +108,10 @@ fn a_cache_hit_needs_no_sources_at_all() {
     let (report, _) = fx.run(&[]);
     let report = report.unwrap();
     assert!(report.prefix_updated);
-    assert!(report.packages.iter().all(|p| p.status == "cached"));
+    assert!(report
+        .packages
+        .iter()
+        .all(|p| p.status.as_str() == "cached"));
 }
 
 #[test]
@@ -120,7 +123,7 @@ fn switching_debug_back_and_forth_reuses_both_builds() {
     let statuses: Vec<(&str, &str)> = debug
         .packages
         .iter()
-        .map(|p| (p.package.as_str(), p.status))
+        .map(|p| (p.package.as_str(), p.status.as_str()))
         .collect();
     // Natives do not depend on DEBUG; host packages do.
     assert_eq!(
@@ -130,7 +133,10 @@ fn switching_debug_back_and_forth_reuses_both_builds() {
     let release = fx.run(&["DEBUG=0"]).0.unwrap();
     assert!(release.prefix_updated);
     assert!(
-        release.packages.iter().all(|p| p.status == "cached"),
+        release
+            .packages
+            .iter()
+            .all(|p| p.status.as_str() == "cached"),
         "the release builds were kept"
     );
 }
@@ -142,7 +148,7 @@ fn plan_says_why_a_package_rebuilds() {
     fx.run(&[]).0.unwrap();
     let plan = fx.engine(&["DEBUG=1"]).unwrap().plan().unwrap();
     let foo = plan.iter().find(|e| e.package == "foo").unwrap();
-    assert_eq!(foo.action, "rebuild");
+    assert_eq!(foo.action.as_str(), "rebuild");
     assert!(
         foo.reasons
             .iter()
@@ -159,7 +165,7 @@ fn plan_says_why_a_package_rebuilds() {
         bar.reasons
     );
     let gen = plan.iter().find(|e| e.package == "native_gen").unwrap();
-    assert_eq!(gen.action, "cached");
+    assert_eq!(gen.action.as_str(), "cached");
 
     let salted = fx.engine(&["HOST_ID_SALT=other"]).unwrap().plan().unwrap();
     let foo = salted.iter().find(|e| e.package == "foo").unwrap();
@@ -176,7 +182,7 @@ fn plan_says_why_a_package_rebuilds() {
     let plan = fresh.engine(&[]).unwrap().plan().unwrap();
     assert!(plan
         .iter()
-        .all(|e| e.action == "build" && !e.source_present));
+        .all(|e| e.action.as_str() == "build" && !e.source_present));
 }
 
 #[test]
@@ -186,7 +192,7 @@ fn cached_tarballs_are_reproducible() {
     let first = fx.run(&[]).0.unwrap();
     std::fs::remove_dir_all(fx.base_cache()).unwrap();
     let second = fx.run(&[]).0.unwrap();
-    assert_eq!(second.packages[0].status, "built");
+    assert_eq!(second.packages[0].status.as_str(), "built");
     assert_eq!(first.packages[0].sha256, second.packages[0].sha256);
 }
 

@@ -73,7 +73,8 @@ fn aarch64_and_mingw_builds_use_their_cross_compilers_and_share_natives() {
         .find(|p| p.package == "native_gen")
         .unwrap();
     assert_eq!(
-        native.status, "cached",
+        native.status.as_str(),
+        "cached",
         "the native built for aarch64 is reused"
     );
 
@@ -85,5 +86,5 @@ fn aarch64_and_mingw_builds_use_their_cross_compilers_and_share_natives() {
         .unwrap()
         .packages
         .iter()
-        .all(|p| p.status == "cached"));
+        .all(|p| p.status.as_str() == "cached"));
 }

@@ -76,7 +76,7 @@ fn a_dropped_connection_is_resumed_and_a_partial_file_never_used() {
     fx.server
         .serve_drop_after("files/foo-1.0.tar.gz", bytes, cut, 1);
     let report = fx.run(&[]).0.unwrap();
-    assert_eq!(report.packages[0].status, "built");
+    assert_eq!(report.packages[0].status.as_str(), "built");
     let requests = fx.server.requests("files/foo-1.0.tar.gz");
     assert_eq!(requests.len(), 2);
     assert_eq!(
@@ -195,7 +195,7 @@ fn a_failing_build_reports_stage_log_and_tail_and_keeps_the_rest() {
     let statuses: Vec<(&str, &str)> = report
         .packages
         .iter()
-        .map(|p| (p.package.as_str(), p.status))
+        .map(|p| (p.package.as_str(), p.status.as_str()))
         .collect();
     assert_eq!(statuses, [("broken", "built"), ("foo", "cached")]);
 }
@@ -232,7 +232,7 @@ fn a_damaged_cached_tarball_is_rebuilt_with_a_message() {
         "{}",
         log.text()
     );
-    assert_eq!(second.packages[0].status, "built");
+    assert_eq!(second.packages[0].status.as_str(), "built");
     assert_eq!(
         second.packages[0].sha256, first.packages[0].sha256,
         "rebuilt identically"
@@ -265,7 +265,7 @@ fn leftovers_of_a_killed_run_are_never_taken_as_valid() {
     drop(engine);
 
     let report = fx.run(&[]).0.unwrap();
-    assert_eq!(report.packages[0].status, "built");
+    assert_eq!(report.packages[0].status.as_str(), "built");
     let prefix = fx.prefix(HOST);
     assert!(prefix.join("lib/libfoo.a").is_file());
     assert!(!fx.root().join(format!("depends/.{HOST}.tmp-999")).exists());
@@ -298,10 +298,19 @@ fn offline_fails_fast_listing_missing_sources() {
         "offline means no network"
     );
 
-    // After `download`, offline works.
+    // `download` needs the network; after it, offline works.
+    let err = engine
+        .download(&support::packages::Recorder::default())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot run with --offline"),
+        "{err}"
+    );
+    engine.options.offline = false;
     engine
         .download(&support::packages::Recorder::default())
         .unwrap();
+    engine.options.offline = true;
     engine.run(&support::packages::Recorder::default()).unwrap();
 }
 
@@ -316,7 +325,7 @@ fn two_runs_at_once_build_each_package_once() {
     });
     let built = reports
         .iter()
-        .filter(|r| r.packages[0].status == "built")
+        .filter(|r| r.packages[0].status.as_str() == "built")
         .count();
     assert_eq!(
         built, 1,

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use depends::engine::RunReport;
 use depends::progress::{Reporter, Stage};
+use depends::report::RunReport;
 use depends::{Engine, Error, Layout, Options};
 use sha2::{Digest, Sha256};
 
