@@ -334,3 +334,64 @@ fn v_1_echoes_every_command() {
         log.text()
     );
 }
+
+/// Each job of these Makefiles records how many jobs (of both packages) run
+/// at that moment. The count may under-read a little, never over-read, so
+/// a count above JOBS would mean the jobserver was bypassed.
+fn busy_package(name: &str, slots: &Path) -> Package {
+    let mut p = Package::c_library(name, &[], None);
+    let dir = slots.display();
+    let makefile = format!(
+        "all: j1 j2 j3 j4\nj%:\n\t@touch {dir}/{name}-$@; ls {dir} | wc -l >> {dir}/../counts; sleep 0.4; rm {dir}/{name}-$@\ninstall:\n\tmkdir -p $(DESTDIR)$(PREFIX)/share\n\ttouch $(DESTDIR)$(PREFIX)/share/{name}\n"
+    );
+    p.files = vec![("Makefile".into(), makefile)];
+    p
+}
+
+#[test]
+fn total_jobs_across_packages_never_exceed_jobs() {
+    for jobs in [2usize, 4] {
+        let fx = Fixture::new();
+        let slots = fx.dir.path().join("marks/slots");
+        std::fs::create_dir_all(&slots).unwrap();
+        fx.add(&busy_package("left", &slots));
+        fx.add(&busy_package("right", &slots));
+        let mut engine = fx.engine(&[]).unwrap();
+        engine.options.jobs = jobs;
+        engine.run(&support::packages::Recorder::default()).unwrap();
+        let counts = std::fs::read_to_string(fx.dir.path().join("marks/counts")).unwrap();
+        let most = counts
+            .lines()
+            .filter_map(|l| l.trim().parse::<usize>().ok())
+            .max()
+            .unwrap();
+        assert!(most <= jobs, "JOBS={jobs} but {most} jobs ran at once");
+        // With room to spare, make really does run several jobs at once,
+        // so the check above can fail.
+        if jobs == 4 {
+            assert!(most > 2, "JOBS=4 but at most {most} jobs ran at once");
+        }
+    }
+}
+
+#[test]
+fn a_changed_toolchain_rewrites_the_cargo_config() {
+    let fx = Fixture::new();
+    fx.add(&Package::c_library("foo", &[], None));
+    fx.run(&[]).0.unwrap();
+    let path = fx.root().join("toolchains/x86_64-pc-linux-gnu.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("linker = \"gcc\"", "linker = \"cc\"")).unwrap();
+    let report = fx.run(&[]).0.unwrap();
+    assert!(
+        report.prefix_updated,
+        "the linker changed, so the config must be rewritten"
+    );
+    let config = std::fs::read_to_string(fx.prefix(HOST).join("cargo-config.toml")).unwrap();
+    assert!(config.contains("linker = \"cc\""), "{config}");
+    assert_eq!(
+        report.packages[0].status.as_str(),
+        "cached",
+        "no package depends on the linker"
+    );
+}
