@@ -86,9 +86,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let cold = cold_build(&root, &options)?;
         figures["cold"] = cold;
         let autotools = autotools_native_capnp(&root, &options)?;
+        let bare = bare_cmake_native_capnp(&options)?;
         figures["builders"] = json!({
             "native_capnp_cmake_s": figures["cold"]["packages"]["native_capnp"]["seconds"],
             "native_capnp_autotools_s": autotools,
+            "native_capnp_bare_cmake_make_s": bare,
         });
         figures["cold"]["upstream_make_cold_s"] = json!(UPSTREAM_COLD_SECONDS);
     }
@@ -197,6 +199,48 @@ fn autotools_native_capnp(root: &Path, options: &Options) -> Result<f64> {
     Ok(package.seconds)
 }
 
+/// The floor for the engine's native_capnp build: the same source, options
+/// and flags, configured and built by hand with `cmake` and `make -jJOBS`,
+/// no engine around it (no sysroot, staging, packing or hashing).
+fn bare_cmake_native_capnp(options: &Options) -> Result<f64> {
+    let tmp = tempfile::tempdir()?;
+    let sources = options
+        .sources_path
+        .clone()
+        .unwrap_or_else(|| depends::engine::default_cache_home().join("sources"));
+    let tarball = sources.join("capnproto-cxx-1.1.0.tar.gz");
+    let src = tmp.path().join("src");
+    depends::archive::extract_source(&tarball, &src)?;
+    eprintln!(
+        "baseline: native_capnp with bare cmake + make -j{}",
+        options.jobs
+    );
+    let start = Instant::now();
+    let configure = Command::new("cmake")
+        .args([
+            "-S",
+            "src",
+            "-B",
+            "build",
+            "-DBUILD_TESTING=OFF",
+            "-DWITH_OPENSSL=OFF",
+            "-DWITH_ZLIB=OFF",
+        ])
+        .args(["-DCMAKE_C_FLAGS=-pipe", "-DCMAKE_CXX_FLAGS=-pipe"])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    let build = Command::new("make")
+        .arg(format!("-j{}", options.jobs))
+        .current_dir(tmp.path().join("build"))
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !configure.success() || !build.success() {
+        bail!("the bare cmake build of capnp failed");
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
 fn render(f: &serde_json::Value) -> String {
     let mut md = String::from("# cargo xtask bench depends\n\n");
     let noop = &f["noop"];
@@ -250,9 +294,11 @@ fn render(f: &serde_json::Value) -> String {
         }
         let b = &f["builders"];
         md.push_str(&format!(
-            "Builder comparison for native_capnp: cmake {:.1} s, autotools {:.1} s.\n",
+            "native_capnp: engine with the cmake recipe {:.1} s; engine with an autotools recipe {:.1} s; \
+             bare `cmake` + `make -jJOBS` of the same source and flags, no engine (the floor) {:.1} s.\n",
             b["native_capnp_cmake_s"].as_f64().unwrap_or(0.0),
             b["native_capnp_autotools_s"].as_f64().unwrap_or(0.0),
+            b["native_capnp_bare_cmake_make_s"].as_f64().unwrap_or(0.0),
         ));
     }
     md

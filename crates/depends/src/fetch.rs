@@ -221,7 +221,7 @@ impl Fetcher {
             observer.note(
                 spec.package,
                 &format!(
-                    "waiting for another process to finish downloading {}",
+                    "waiting for another download of {} (this run or another) to finish",
                     spec.file_name
                 ),
             )
