@@ -112,9 +112,9 @@ pub fn build_env(
     let capnp = prefix.join("native/bin/capnp");
     if options.get("MULTIPROCESS").copied().unwrap_or(false) {
         env.insert("CAPNP".into(), capnp.display().to_string());
-        // The compiler was configured for a placeholder prefix, so it cannot
-        // find its standard imports (`/capnp/c++.capnp`) by itself: schema
-        // compiles must pass this with -I.
+        // The native compiler finds its standard imports next to itself
+        // (recipes/patches/native_capnp); the host schemas are here, for
+        // builds that pass import paths explicitly.
         env.insert(
             "CAPNP_INCLUDE_DIR".into(),
             prefix.join("include").display().to_string(),

@@ -74,15 +74,18 @@ fn multiprocess_builds_capnp_for_the_build_machine() {
     // pkg-config, run it.
     let work = dir.path().join("check");
     std::fs::create_dir_all(&work).unwrap();
+    // The schema imports a standard import, which the relocated compiler
+    // must find by itself (recipes/patches/native_capnp): no -I given.
     std::fs::write(
         work.join("point.capnp"),
-        "@0xd0a5f3a6b8a7c1e3;\nstruct Point { x @0 :Int32; y @1 :Int32; }\n",
+        "@0xd0a5f3a6b8a7c1e3;\nusing Cxx = import \"/capnp/c++.capnp\";\n$Cxx.namespace(\"check\");\n\
+         struct Point { x @0 :Int32; y @1 :Int32; }\n",
     )
     .unwrap();
     std::fs::write(
         work.join("main.c++"),
         "#include \"point.capnp.h\"\n#include <capnp/message.h>\n#include <iostream>\n\
-         int main() { capnp::MallocMessageBuilder m; auto p = m.initRoot<Point>(); p.setX(3); p.setY(4);\n\
+         int main() { capnp::MallocMessageBuilder m; auto p = m.initRoot<check::Point>(); p.setX(3); p.setY(4);\n\
          std::cout << p.asReader().getX() * p.asReader().getY() << std::endl; }\n",
     )
     .unwrap();
