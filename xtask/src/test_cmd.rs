@@ -1,9 +1,10 @@
 //! `cargo xtask test`: the one command that runs every test, the same here
 //! and in CI (`.ci/run` calls it).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::apt;
+use crate::depends_cmd::{self, DependsArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
@@ -15,8 +16,26 @@ pub struct TestArgs {
 pub fn run(args: TestArgs) -> Result<()> {
     apt::ensure(&apt::ci_packages()?)?;
     let root = crate::repo_root();
+    // crates/ipc compiles its schemas with the Cap'n Proto compiler from the
+    // depends prefix (cached after the first run), and so does the
+    // third-party crate its wire-compatibility test builds against, which
+    // finds `capnp` on PATH.
+    let depends = DependsArgs {
+        words: vec!["MULTIPROCESS=1".into()],
+        dry_run: false,
+        offline: false,
+        json: false,
+        jobs: None,
+        keep: 3,
+        root: None,
+    };
+    let report = depends_cmd::run_in(&root, depends)?.context("depends did not install")?;
     let sh = xshell::Shell::new()?;
     sh.change_dir(&root);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![report.prefix.join("native/bin")];
+    dirs.extend(std::env::split_paths(&path));
+    sh.set_var("PATH", std::env::join_paths(dirs)?);
     let extra = &args.args;
     // Slow tests (a real Cap'n Proto build) are #[ignore]d so a plain
     // `cargo test` stays quick; this command runs them too.

@@ -391,6 +391,7 @@ impl Engine {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(Manifest {
+            format: install::INSTALL_FORMAT,
             engine: ENGINE_VERSION.into(),
             host: self.host.triple.clone(),
             build: self.build_triple.clone(),

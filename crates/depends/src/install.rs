@@ -20,6 +20,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const CARGO_CONFIG_FILE: &str = "cargo-config.toml";
 pub const ENV_FILE: &str = "env";
 
+/// Version of what `install` writes besides the packages (the manifest
+/// fields, `cargo-config.toml`, `env`). Bumping it rewrites every prefix on
+/// the next run without rebuilding any package.
+pub const INSTALL_FORMAT: u32 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     #[error("{path}: {source}")]
@@ -52,6 +57,8 @@ pub struct InstalledPackage {
 /// prefix, which is how a no-op run knows to leave it alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// [`INSTALL_FORMAT`] of the writer.
+    pub format: u32,
     pub engine: String,
     pub host: String,
     pub build: String,
@@ -165,6 +172,12 @@ fn env_file(manifest: &Manifest) -> String {
     text.push_str(&format!(
         "export C1PZO_CARGO_TARGET='{}'\n",
         manifest.rust_target
+    ));
+    // The build-machine tools (capnp) first on PATH, for build scripts that
+    // look for them there.
+    text.push_str(&format!(
+        "export PATH='{}':\"$PATH\"\n",
+        manifest.prefix.join("native/bin").display()
     ));
     for (key, value) in &manifest.env {
         text.push_str(&format!(

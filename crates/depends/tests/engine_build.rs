@@ -395,3 +395,21 @@ fn a_changed_toolchain_rewrites_the_cargo_config() {
         "no package depends on the linker"
     );
 }
+
+#[test]
+fn the_env_file_puts_the_native_tools_first_on_path() {
+    let fx = Fixture::new();
+    fx.add(&Package::native_tool("native_gen").group(Some("base")));
+    fx.run(&[]).0.unwrap();
+    let env = fx.prefix(HOST).join("env");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(". '{}' && command -v gen", env.display()))
+        .output()
+        .unwrap();
+    let found = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        found.trim(),
+        fx.prefix(HOST).join("native/bin/gen").display().to_string()
+    );
+}

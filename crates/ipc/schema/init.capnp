@@ -1,0 +1,20 @@
+# The bootstrap interface of every c1pzo process: what a connecting or
+# spawning peer asks for first. Ordinals @0-@4 are Bitcoin Core's and never
+# change; c1pzo's own interfaces (Chain, Node, WalletLoader) will be added
+# after them, from @5 on.
+@0xf2c5cfa319406aa6;
+
+using Proxy = import "proxy.capnp";
+using Echo = import "echo.capnp";
+using Mining = import "mining.capnp";
+using Rpc = import "rpc.capnp";
+
+interface Init $Proxy.wrap("interfaces::Init") {
+    # Exchanges thread maps, so each side can create threads on the other.
+    construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+    makeEcho @1 (context :Proxy.Context) -> (result :Echo.Echo);
+    # Retired ordinal: answers with an error telling the client to update.
+    makeMiningOld2 @2 () -> ();
+    makeMining @3 (context :Proxy.Context) -> (result :Mining.Mining);
+    makeRpc @4 (context :Proxy.Context) -> (result :Rpc.Rpc);
+}
