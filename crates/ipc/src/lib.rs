@@ -1,7 +1,10 @@
-//! c1pzo's IPC layer. This first part holds the Cap'n Proto schemas, wire
-//! compatible with Bitcoin Core's (`schema/`), and the Rust code capnpc
-//! generates from them. The runtime (event loop, spawn, listen/connect,
-//! thread dispatch) and the trait proxies are still to come.
+//! c1pzo's IPC layer, wire-compatible with Bitcoin Core's multiprocess
+//! binaries. Here so far: the Cap'n Proto schemas (`schema/`) and the code
+//! capnpc generates from them; libmultiprocess's thread model (`ThreadMap`,
+//! named workers, pools, `Context` dispatch) in [`threads`]; and [`serve`],
+//! an `Init` with `Echo` served on a stream. Still to come: the
+//! event-loop thread for synchronous callers, spawn/listen/connect,
+//! `-debug=ipc`, and proxies for the `crates/interfaces` traits.
 
 capnp::generated_code!(pub mod proxy_capnp);
 capnp::generated_code!(pub mod common_capnp);
@@ -9,3 +12,6 @@ capnp::generated_code!(pub mod echo_capnp);
 capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod init_capnp);
+
+pub mod serve;
+pub mod threads;

@@ -1,0 +1,154 @@
+//! Server threads, as libmultiprocess's `ThreadMap` hands them out: a
+//! client creates named workers (`makeThread`) or a pool (`makePool`), then
+//! names a worker in each call's `Context`. Calls carrying the same worker
+//! run on it one after another; calls carrying none go to the pool.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::mpsc;
+
+use capnp_rpc::CapabilityServerSet;
+
+use crate::proxy_capnp::{thread, thread_map};
+
+/// Work for a server thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One OS thread running the calls posted to it, in order.
+pub struct Worker {
+    name: String,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Worker {
+    pub fn start(name: String) -> std::io::Result<Worker> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(name.chars().take(15).collect())
+            .spawn(move || {
+                // Ends when every sender (the capability and its clones in
+                // the pool) is gone.
+                for job in queue {
+                    job();
+                }
+            })?;
+        Ok(Worker { name, jobs })
+    }
+
+    /// Runs `f` on this worker and resolves with its result.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, capnp::Error> {
+        let (reply, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(f());
+        });
+        self.jobs.send(job).map_err(|_| {
+            capnp::Error::failed(format!("server thread {} has stopped", self.name))
+        })?;
+        result.await.map_err(|_| {
+            capnp::Error::failed(format!("server thread {} dropped the call", self.name))
+        })
+    }
+}
+
+impl thread::Server for Worker {
+    fn get_name(
+        self: capnp::capability::Rc<Self>,
+        _: thread::GetNameParams,
+        mut results: thread::GetNameResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        results.get().set_result(self.name.as_str());
+        std::future::ready(Ok(()))
+    }
+}
+
+/// The threads one connection created, shared by every server object on it.
+#[derive(Clone, Default)]
+pub struct Threads {
+    inner: Rc<RefCell<ThreadsInner>>,
+}
+
+#[derive(Default)]
+struct ThreadsInner {
+    named: CapabilityServerSet<Worker, thread::Client>,
+    pool: Vec<Rc<Worker>>,
+    next: usize,
+}
+
+/// The answer Bitcoin Core's servers give a call with no thread and no pool.
+pub const NO_THREAD: &str = "no thread specified and no pool configured";
+
+impl Threads {
+    /// Finds the worker a call's `Context` names, else the next pool
+    /// worker, else fails as libmultiprocess does.
+    pub async fn worker_for(
+        &self,
+        thread: Option<thread::Client>,
+    ) -> Result<Rc<Worker>, capnp::Error> {
+        if let Some(client) = thread {
+            let found = {
+                let inner = self.inner.borrow();
+                inner.named.get_local_server_of_resolved(&client)
+            };
+            let found = match found {
+                Some(worker) => Some(worker),
+                None => {
+                    let set = std::mem::take(&mut self.inner.borrow_mut().named);
+                    let worker = set.get_local_server(&client).await;
+                    self.inner.borrow_mut().named = set;
+                    worker
+                }
+            };
+            return found.ok_or_else(|| capnp::Error::failed("unknown thread in context".into()));
+        }
+        let mut inner = self.inner.borrow_mut();
+        if inner.pool.is_empty() {
+            return Err(capnp::Error::failed(NO_THREAD.into()));
+        }
+        let index = inner.next % inner.pool.len();
+        inner.next += 1;
+        Ok(inner.pool[index].clone())
+    }
+}
+
+/// `ThreadMap`, served to the peer by `Init.construct`.
+pub struct ThreadMapServer {
+    pub threads: Threads,
+}
+
+impl thread_map::Server for ThreadMapServer {
+    fn make_thread(
+        self: capnp::capability::Rc<Self>,
+        params: thread_map::MakeThreadParams,
+        mut results: thread_map::MakeThreadResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let outcome = (|| {
+            let name = params.get()?.get_name()?.to_string()?;
+            let worker = Worker::start(name).map_err(|e| capnp::Error::failed(e.to_string()))?;
+            let client = self.threads.inner.borrow_mut().named.new_client(worker);
+            results.get().set_result(client);
+            Ok(())
+        })();
+        std::future::ready(outcome)
+    }
+
+    fn make_pool(
+        self: capnp::capability::Rc<Self>,
+        params: thread_map::MakePoolParams,
+        _: thread_map::MakePoolResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let outcome = (|| {
+            let count = params.get()?.get_count();
+            let mut inner = self.threads.inner.borrow_mut();
+            for i in inner.pool.len()..count as usize {
+                let worker = Worker::start(format!("pool-{i}"))
+                    .map_err(|e| capnp::Error::failed(e.to_string()))?;
+                inner.pool.push(Rc::new(worker));
+            }
+            Ok(())
+        })();
+        std::future::ready(outcome)
+    }
+}

@@ -1,0 +1,140 @@
+//! The proof of wire compatibility: a client built from Bitcoin Core's
+//! schemas by a third party (`bitcoin-capnp-types`, its own capnp and
+//! capnp-rpc) drives our `Init` over a socket pair the way Core's clients do.
+
+use std::future::Future;
+use std::os::unix::net::UnixStream;
+
+use bitcoin_capnp_types as core;
+use core::capnp_rpc::rpc_twoparty_capnp::Side;
+use core::capnp_rpc::twoparty::VatNetwork;
+use core::capnp_rpc::RpcSystem;
+use core::init_capnp::init;
+use core::proxy_capnp::{thread, thread_map};
+use futures::io::{BufReader, BufWriter};
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+/// Serves our Init on one end of a socket pair (on its own thread, as a
+/// separate process would) and runs `f` with Core's client on the other.
+fn with_core_client<F, Fut>(f: F)
+where
+    F: FnOnce(init::Client) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let server = std::thread::spawn(move || ipc::serve::serve_blocking(ours));
+    theirs.set_nonblocking(true).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let stream = tokio::net::UnixStream::from_std(theirs).unwrap();
+        let (reader, writer) = stream.into_split();
+        let network = VatNetwork::new(
+            BufReader::new(reader.compat()),
+            BufWriter::new(writer.compat_write()),
+            Side::Client,
+            Default::default(),
+        );
+        let mut system = RpcSystem::new(Box::new(network), None);
+        let init: init::Client = system.bootstrap(Side::Server);
+        let disconnector = system.get_disconnector();
+        tokio::task::spawn_local(system);
+        f(init).await;
+        disconnector.await.unwrap();
+    });
+    // The server's loop ends once we hang up.
+    server.join().unwrap().unwrap();
+}
+
+async fn make_thread(init: &init::Client, name: &str) -> thread::Client {
+    let constructed = init.construct_request().send().promise.await.unwrap();
+    let map: thread_map::Client = constructed.get().unwrap().get_thread_map().unwrap();
+    let mut request = map.make_thread_request();
+    request.get().set_name(name);
+    let made = request.send().promise.await.unwrap();
+    made.get().unwrap().get_result().unwrap()
+}
+
+#[test]
+fn echo_on_an_explicit_thread() {
+    with_core_client(|init| async move {
+        let thread = make_thread(&init, "core-client").await;
+        let name = thread.get_name_request().send().promise.await.unwrap();
+        assert_eq!(
+            name.get().unwrap().get_result().unwrap().to_str().unwrap(),
+            "core-client"
+        );
+
+        let mut make_echo = init.make_echo_request();
+        make_echo.get().init_context().set_thread(thread.clone());
+        let made = make_echo.send().promise.await.unwrap();
+        let echo = made.get().unwrap().get_result().unwrap();
+
+        // Several calls in flight on one thread all come back right.
+        let replies: Vec<_> = (0..16)
+            .map(|i| {
+                let mut request = echo.echo_request();
+                request.get().init_context().set_thread(thread.clone());
+                request.get().set_echo(format!("message {i}").as_str());
+                request.send().promise
+            })
+            .collect();
+        for (i, reply) in replies.into_iter().enumerate() {
+            let reply = reply.await.unwrap();
+            assert_eq!(
+                reply.get().unwrap().get_result().unwrap().to_str().unwrap(),
+                format!("message {i}")
+            );
+        }
+        let mut destroy = echo.destroy_request();
+        destroy.get().init_context().set_thread(thread);
+        destroy.send().promise.await.unwrap();
+    });
+}
+
+#[test]
+fn echo_on_a_pool_without_a_thread() {
+    with_core_client(|init| async move {
+        let constructed = init.construct_request().send().promise.await.unwrap();
+        let map: thread_map::Client = constructed.get().unwrap().get_thread_map().unwrap();
+        let mut pool = map.make_pool_request();
+        pool.get().set_count(2);
+        pool.send().promise.await.unwrap();
+
+        let made = init.make_echo_request().send().promise.await.unwrap();
+        let echo = made.get().unwrap().get_result().unwrap();
+        let mut request = echo.echo_request();
+        request.get().set_echo("pooled");
+        let reply = request.send().promise.await.unwrap();
+        assert_eq!(
+            reply.get().unwrap().get_result().unwrap().to_str().unwrap(),
+            "pooled"
+        );
+    });
+}
+
+#[test]
+fn no_thread_and_no_pool_is_refused_as_core_refuses_it() {
+    with_core_client(|init| async move {
+        init.construct_request().send().promise.await.unwrap();
+        let err = match init.make_echo_request().send().promise.await {
+            Ok(_) => panic!("makeEcho without a thread or pool must fail"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains(ipc::threads::NO_THREAD), "{err}");
+    });
+}
+
+#[test]
+fn the_retired_mining_ordinal_tells_the_client_to_update() {
+    with_core_client(|init| async move {
+        let err = match init.make_mining_old2_request().send().promise.await {
+            Ok(_) => panic!("makeMiningOld2 must fail"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains(ipc::serve::MINING_OLD2), "{err}");
+    });
+}
