@@ -2,8 +2,9 @@
 //! binaries. Here so far: the Cap'n Proto schemas (`schema/`) and the code
 //! capnpc generates from them; libmultiprocess's thread model (`ThreadMap`,
 //! named workers, pools, `Context` dispatch) in [`threads`]; and [`serve`],
-//! an `Init` with `Echo` served on a stream. Still to come: the
-//! event-loop thread for synchronous callers, spawn/listen/connect,
+//! an `Init` with `Echo` served on a stream; and [`process`], spawning a child
+//! with `-ipcfd`. Still to come: the event-loop thread for synchronous
+//! callers, listen/connect,
 //! `-debug=ipc`, and proxies for the `crates/interfaces` traits.
 
 capnp::generated_code!(pub mod proxy_capnp);
@@ -13,5 +14,6 @@ capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod init_capnp);
 
+pub mod process;
 pub mod serve;
 pub mod threads;
