@@ -33,3 +33,83 @@ fn ipcfd_with_other_arguments_or_a_bad_number_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid in combination"));
 }
+
+mod with_a_child {
+    use std::time::{Duration, Instant};
+
+    use capnp_rpc::rpc_twoparty_capnp::Side;
+    use capnp_rpc::twoparty::VatNetwork;
+    use capnp_rpc::RpcSystem;
+    use futures::io::{BufReader, BufWriter};
+    use ipc::init_capnp::init;
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+    /// Waits up to `limit` for the child to exit.
+    fn exited_within(child: &mut std::process::Child, limit: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if child.try_wait().unwrap().is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    #[test]
+    fn the_child_exits_when_its_parent_hangs_up() {
+        let mut spawned = ipc::process::spawn(std::path::Path::new(super::EXE)).unwrap();
+        drop(spawned.stream);
+        let exited = exited_within(&mut spawned.child, Duration::from_secs(5));
+        if !exited {
+            let _ = spawned.child.kill();
+        }
+        assert!(exited, "the child must leave when the socket closes");
+        assert!(spawned.child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn a_call_to_a_killed_child_fails_at_once_and_the_parent_carries_on() {
+        let mut spawned = ipc::process::spawn(std::path::Path::new(super::EXE)).unwrap();
+        let stream = spawned.stream.try_clone().unwrap();
+        stream.set_nonblocking(true).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        let child = &mut spawned.child;
+        local.block_on(&runtime, async move {
+            let stream = tokio::net::UnixStream::from_std(stream).unwrap();
+            let (reader, writer) = stream.into_split();
+            let network = VatNetwork::new(
+                BufReader::new(reader.compat()),
+                BufWriter::new(writer.compat_write()),
+                Side::Client,
+                Default::default(),
+            );
+            let mut system = RpcSystem::new(Box::new(network), None);
+            let init: init::Client = system.bootstrap(Side::Server);
+            tokio::task::spawn_local(system);
+            init.construct_request().send().promise.await.unwrap();
+
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let started = Instant::now();
+            let call = init.construct_request().send().promise;
+            let result = tokio::time::timeout(Duration::from_secs(5), call)
+                .await
+                .expect("a call to a dead peer must fail, not hang");
+            let err = match result {
+                Ok(_) => panic!("the child is dead"),
+                Err(err) => err,
+            };
+            assert_eq!(err.kind, capnp::ErrorKind::Disconnected, "{err}");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{:?}",
+                started.elapsed()
+            );
+        });
+    }
+}
