@@ -88,20 +88,16 @@ impl Threads {
         thread: Option<thread::Client>,
     ) -> Result<Rc<Worker>, capnp::Error> {
         if let Some(client) = thread {
-            let found = {
-                let inner = self.inner.borrow();
-                inner.named.get_local_server_of_resolved(&client)
-            };
-            let found = match found {
-                Some(worker) => Some(worker),
-                None => {
-                    let set = std::mem::take(&mut self.inner.borrow_mut().named);
-                    let worker = set.get_local_server(&client).await;
-                    self.inner.borrow_mut().named = set;
-                    worker
-                }
-            };
-            return found.ok_or_else(|| capnp::Error::failed("unknown thread in context".into()));
+            // A Thread the peer passes back is one of ours; once resolved it
+            // maps to its local server. (No borrow is held across the await,
+            // so makeThread on the same connection is never blocked.)
+            client.client.when_resolved().await?;
+            let worker = self
+                .inner
+                .borrow()
+                .named
+                .get_local_server_of_resolved(&client);
+            return worker.ok_or_else(|| capnp::Error::failed("unknown thread in context".into()));
         }
         let mut inner = self.inner.borrow_mut();
         if inner.pool.is_empty() {
