@@ -14,6 +14,7 @@ capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod init_capnp);
 
+pub mod listen;
 pub mod process;
 pub mod serve;
 pub mod threads;

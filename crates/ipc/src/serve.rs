@@ -100,29 +100,67 @@ impl echo::Server for EchoServer {
     }
 }
 
-/// Serves `Init` on `stream` until the peer disconnects. Blocks the calling
-/// thread, which becomes the connection's event loop.
-pub fn serve_blocking(stream: UnixStream) -> std::io::Result<()> {
-    stream.set_nonblocking(true)?;
+/// Serves `Init` on one connection until the peer disconnects. Must run
+/// inside a LocalSet (the process's event loop).
+pub async fn serve_connection(stream: tokio::net::UnixStream) {
+    let (reader, writer) = stream.into_split();
+    let network = VatNetwork::new(
+        BufReader::new(reader.compat()),
+        BufWriter::new(writer.compat_write()),
+        Side::Server,
+        Default::default(),
+    );
+    let init: init::Client = capnp_rpc::new_client(InitServer {
+        threads: Threads::default(),
+    });
+    let system = RpcSystem::new(Box::new(network), Some(init.client));
+    // Ends with an error when the peer goes away or sends garbage; either
+    // way this connection is done and its server objects are dropped.
+    let _ = system.await;
+}
+
+fn event_loop() -> std::io::Result<(tokio::runtime::Runtime, tokio::task::LocalSet)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let local = tokio::task::LocalSet::new();
+    Ok((runtime, tokio::task::LocalSet::new()))
+}
+
+/// Serves `Init` on `stream` until the peer disconnects. Blocks the calling
+/// thread, which becomes the process's event loop (a spawned child's case).
+pub fn serve_blocking(stream: UnixStream) -> std::io::Result<()> {
+    stream.set_nonblocking(true)?;
+    let (runtime, local) = event_loop()?;
     local.block_on(&runtime, async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
-        let (reader, writer) = stream.into_split();
-        let network = VatNetwork::new(
-            BufReader::new(reader.compat()),
-            BufWriter::new(writer.compat_write()),
-            Side::Server,
-            Default::default(),
-        );
-        let init: init::Client = capnp_rpc::new_client(InitServer {
-            threads: Threads::default(),
-        });
-        let system = RpcSystem::new(Box::new(network), Some(init.client));
-        // Ends with an error when the peer goes away; either way we are done.
-        let _ = system.await;
+        serve_connection(tokio::net::UnixStream::from_std(stream)?).await;
         Ok(())
+    })
+}
+
+/// Accepts connections on `listener` and serves `Init` on each, all on the
+/// calling thread's event loop, until `stop` resolves. One bad peer only
+/// ends its own connection.
+pub fn listen_blocking(
+    listener: std::os::unix::net::UnixListener,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let (runtime, local) = event_loop()?;
+    local.block_on(&runtime, async move {
+        let listener = tokio::net::UnixListener::from_std(listener)?;
+        let accept = async {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::task::spawn_local(serve_connection(stream));
+                    }
+                    Err(err) => return err,
+                }
+            }
+        };
+        tokio::select! {
+            err = accept => Err(err),
+            () = stop => Ok(()),
+        }
     })
 }
