@@ -2,9 +2,10 @@
 //! binaries. Here so far: the Cap'n Proto schemas (`schema/`) and the code
 //! capnpc generates from them; libmultiprocess's thread model (`ThreadMap`,
 //! named workers, pools, `Context` dispatch) in [`threads`]; and [`serve`],
-//! an `Init` with `Echo` served on a stream; and [`process`], spawning a child
-//! with `-ipcfd`. Still to come: the event-loop thread for synchronous
-//! callers, listen/connect,
+//! an `Init` with `Echo` served on a stream or a listener; [`process`],
+//! spawning a child with `-ipcfd`; and [`listen`], unix socket addresses.
+//! Still to come: the event-loop thread for synchronous callers, the
+//! `-ipcbind`/`-ipcconnect` options, tcp with a cookie,
 //! `-debug=ipc`, and proxies for the `crates/interfaces` traits.
 
 capnp::generated_code!(pub mod proxy_capnp);

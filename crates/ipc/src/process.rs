@@ -17,8 +17,8 @@ const CHILD_FD: i32 = 3;
 pub enum ProcessError {
     #[error("cannot spawn {exe}: {source}")]
     Spawn { exe: String, source: std::io::Error },
-    #[error("Invalid -ipcfd number '{0}'")]
-    InvalidFd(String),
+    #[error("Invalid -ipcfd number '{value}' ({reason})")]
+    InvalidFd { value: String, reason: String },
     #[error("The -ipcfd argument is not valid in combination with other arguments")]
     ExtraArguments,
     #[error("IPC: {0}")]
@@ -53,7 +53,7 @@ pub fn spawn(exe: &Path) -> Result<Spawned, ProcessError> {
     let mut command = Command::new(exe);
     command.arg("-ipcfd").arg(CHILD_FD.to_string());
     // SAFETY: between fork and exec this only calls async-signal-safe
-    // functions (dup2, fcntl, close_range) on descriptors it owns.
+    // functions (dup2, fcntl, close_range) on the child's descriptors.
     unsafe {
         command.pre_exec(move || {
             if theirs == CHILD_FD {
@@ -64,9 +64,18 @@ pub fn spawn(exe: &Path) -> Result<Spawned, ProcessError> {
             } else if libc::dup2(theirs, CHILD_FD) == -1 {
                 return Err(std::io::Error::last_os_error());
             }
-            // Every other inherited descriptor goes: the child talks to its
-            // parent through the socket and nothing else.
-            libc::close_range(CHILD_FD as u32 + 1, u32::MAX, 0);
+            // Every other inherited descriptor goes at exec: the child talks
+            // to its parent through the socket and nothing else. Marked
+            // close-on-exec rather than closed now, so std's own pipe that
+            // reports a failed exec keeps working.
+            if libc::close_range(
+                CHILD_FD as u32 + 1,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC as i32,
+            ) == -1
+            {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
@@ -106,21 +115,36 @@ pub fn spawned_socket(args: &[String]) -> Result<Option<UnixStream>, ProcessErro
     if args.len() != expected {
         return Err(ProcessError::ExtraArguments);
     }
+    let invalid = |reason: String| ProcessError::InvalidFd {
+        value: value.clone(),
+        reason,
+    };
     let fd: i32 = value
         .parse()
-        .ok()
-        .filter(|fd| *fd >= 0)
-        .ok_or_else(|| ProcessError::InvalidFd(value.clone()))?;
-    if !is_socket(fd) {
-        return Err(ProcessError::InvalidFd(value));
+        .map_err(|e: std::num::ParseIntError| invalid(e.to_string()))?;
+    if fd < 0 || !is_socket(fd) {
+        return Err(invalid("not a socket".into()));
     }
     // SAFETY: an open socket the parent handed us for our exclusive use.
     let stream = unsafe { UnixStream::from_raw_fd(fd) };
+    // Keep it from leaking into anything this process runs later, which
+    // would hold the parent's connection open after we exit.
+    // SAFETY: fcntl on a descriptor we own.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
+        return Err(std::io::Error::last_os_error().into());
+    }
     // Ctrl-C in a terminal reaches the whole process group; the parent
-    // decides when the child stops, by closing the socket.
-    // SAFETY: installing SIG_IGN has no preconditions.
-    unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    // decides when the child stops, by closing the socket. A handler (not
+    // SIG_IGN) so that programs this process runs get the default back.
+    // SAFETY: the handler only calls write(2), which is async-signal-safe.
+    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
     Ok(Some(stream))
+}
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    const MESSAGE: &[u8] = "SIGINT received \u{2014} waiting for parent to shut down.\n".as_bytes();
+    // SAFETY: writing a static buffer to stdout.
+    unsafe { libc::write(1, MESSAGE.as_ptr().cast(), MESSAGE.len()) };
 }
 
 /// Whether `fd` is an open socket, checked before taking ownership of it.
@@ -156,13 +180,16 @@ mod tests {
         let err = spawned_socket(&args(&["-ipcfd", "x"]))
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "Invalid -ipcfd number 'x'");
+        assert_eq!(
+            err,
+            "Invalid -ipcfd number 'x' (invalid digit found in string)"
+        );
         let err = spawned_socket(&args(&["-ipcfd", "3", "-regtest"])).unwrap_err();
         assert!(matches!(err, ProcessError::ExtraArguments));
         // A number that is not our socket is refused too.
         let err = spawned_socket(&args(&["-ipcfd=999"]))
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "Invalid -ipcfd number '999'");
+        assert_eq!(err, "Invalid -ipcfd number '999' (not a socket)");
     }
 }

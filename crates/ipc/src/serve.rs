@@ -15,8 +15,10 @@ use crate::init_capnp::init;
 use crate::proxy_capnp::{context, thread};
 use crate::threads::{ThreadMapServer, Threads};
 
-/// What Bitcoin Core answers on the retired `makeMiningOld2` ordinal.
-pub const MINING_OLD2: &str = "Old mining interface (@2) not supported. Please update your client!";
+/// What Bitcoin Core answers on the retired `makeMiningOld2` ordinal, as
+/// its clients see it (C++ exceptions reach them as `std::exception: ...`).
+pub const MINING_OLD2: &str =
+    "std::exception: Old mining interface (@2) not supported. Please update your client!";
 
 fn context_thread(
     context: capnp::Result<context::Reader>,
@@ -154,12 +156,14 @@ pub fn listen_blocking(
                     Ok((stream, _)) => {
                         tokio::task::spawn_local(serve_connection(stream));
                     }
-                    Err(err) => return err,
+                    // Out of descriptors, say: keep serving the peers we
+                    // have and try again shortly, rather than stop listening.
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
                 }
             }
         };
         tokio::select! {
-            err = accept => Err(err),
+            () = accept => Ok(()),
             () = stop => Ok(()),
         }
     })

@@ -121,7 +121,8 @@ impl thread_map::Server for ThreadMapServer {
         mut results: thread_map::MakeThreadResults,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
         let outcome = (|| {
-            let name = params.get()?.get_name()?.to_string()?;
+            // Thread names cannot hold NUL; a peer must not crash us with one.
+            let name = params.get()?.get_name()?.to_string()?.replace('\0', "");
             let worker = Worker::start(name).map_err(|e| capnp::Error::failed(e.to_string()))?;
             let client = self.threads.inner.borrow_mut().named.new_client(worker);
             results.get().set_result(client);

@@ -135,6 +135,24 @@ fn the_retired_mining_ordinal_tells_the_client_to_update() {
             Ok(_) => panic!("makeMiningOld2 must fail"),
             Err(err) => err.to_string(),
         };
-        assert!(err.contains(ipc::serve::MINING_OLD2), "{err}");
+        // Core's clients see `remote exception: std::exception: Old mining...`.
+        assert!(
+            err.ends_with(&format!("remote exception: {}", ipc::serve::MINING_OLD2)),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn a_thread_name_with_a_nul_does_not_crash_the_server() {
+    with_core_client(|init| async move {
+        let thread = make_thread(&init, "a\0b").await;
+        let name = thread.get_name_request().send().promise.await.unwrap();
+        assert_eq!(
+            name.get().unwrap().get_result().unwrap().to_str().unwrap(),
+            "ab"
+        );
+        // The server is still there.
+        init.construct_request().send().promise.await.unwrap();
     });
 }

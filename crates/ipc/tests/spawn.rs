@@ -25,7 +25,8 @@ fn a_spawned_child_echoes_and_exits_with_its_parent() {
 fn ipcfd_with_other_arguments_or_a_bad_number_is_refused() {
     let out = Command::new(EXE).args(["-ipcfd", "x"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Invalid -ipcfd number 'x'"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Invalid -ipcfd number 'x' (invalid digit found in string)"));
     let out = Command::new(EXE)
         .args(["-ipcfd", "3", "-regtest"])
         .output()
@@ -112,4 +113,16 @@ mod with_a_child {
             );
         });
     }
+}
+
+#[test]
+fn a_missing_executable_is_a_spawn_error() {
+    let err = match ipc::process::spawn(std::path::Path::new("/nonexistent/c1pzo-nothing")) {
+        Ok(_) => panic!("spawning a missing file must fail"),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        err.starts_with("cannot spawn /nonexistent/c1pzo-nothing"),
+        "{err}"
+    );
 }

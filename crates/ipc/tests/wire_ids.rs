@@ -80,10 +80,15 @@ fn constants_and_defaults_match() {
         ipc::mining_capnp::DEFAULT_BLOCK_RESERVED_WEIGHT,
         core::mining_capnp::DEFAULT_BLOCK_RESERVED_WEIGHT
     );
-    // A default is part of the encoding: an empty options struct must read
-    // the same through both schemas.
+    // Defaults are part of the encoding (fields are stored XORed with
+    // them): values set through our schema must read back the same through
+    // Core's, and an empty struct must read as the same defaults in both.
     let mut message = capnp::message::Builder::new_default();
-    let _ = message.init_root::<ipc::mining_capnp::block_wait_options::Builder>();
+    {
+        let mut options = message.init_root::<ipc::mining_capnp::block_create_options::Builder>();
+        options.set_use_mempool(false);
+        options.set_block_reserved_weight(4000);
+    }
     let words = capnp::serialize::write_message_to_words(&message);
     let theirs = core::capnp::serialize::read_message_from_flat_slice(
         &mut &words[..],
@@ -91,8 +96,27 @@ fn constants_and_defaults_match() {
     )
     .unwrap();
     let options = theirs
-        .get_root::<core::mining_capnp::block_wait_options::Reader>()
+        .get_root::<core::mining_capnp::block_create_options::Reader>()
         .unwrap();
-    assert_eq!(options.get_fee_threshold(), 2_100_000_000_000_000);
-    assert_eq!(options.get_timeout(), f64::MAX);
+    assert!(!options.get_use_mempool());
+    assert_eq!(options.get_block_reserved_weight(), 4000);
+    assert_eq!(options.get_coinbase_output_max_additional_sigops(), 400);
+
+    let mut empty = capnp::message::Builder::new_default();
+    empty.init_root::<ipc::mining_capnp::block_wait_options::Builder>();
+    empty.init_root::<ipc::mining_capnp::block_check_options::Builder>();
+    let ours = empty
+        .get_root_as_reader::<ipc::mining_capnp::block_check_options::Reader>()
+        .unwrap();
+    assert!(ours.get_check_merkle_root() && ours.get_check_pow());
+    let mut wait = capnp::message::Builder::new_default();
+    let ours = wait
+        .init_root::<ipc::mining_capnp::block_wait_options::Builder>()
+        .into_reader();
+    assert_eq!(ours.get_fee_threshold(), core::mining_capnp::MAX_MONEY);
+    assert_eq!(ours.get_timeout(), core::mining_capnp::MAX_DOUBLE);
+    assert_eq!(
+        ipc::mining_capnp::DEFAULT_COINBASE_OUTPUT_MAX_ADDITIONAL_SIGOPS,
+        core::mining_capnp::DEFAULT_COINBASE_OUTPUT_MAX_ADDITIONAL_SIGOPS
+    );
 }
