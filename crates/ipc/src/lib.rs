@@ -15,6 +15,7 @@ capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod init_capnp);
 
+pub mod connect;
 pub mod listen;
 pub mod process;
 pub mod serve;

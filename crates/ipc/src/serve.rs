@@ -121,7 +121,9 @@ pub async fn serve_connection(stream: tokio::net::UnixStream) {
     let _ = system.await;
 }
 
-fn event_loop() -> std::io::Result<(tokio::runtime::Runtime, tokio::task::LocalSet)> {
+/// A process's event loop: a current-thread runtime and the LocalSet that
+/// capnp-rpc's `!Send` objects live on.
+pub fn event_loop() -> std::io::Result<(tokio::runtime::Runtime, tokio::task::LocalSet)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -5,36 +5,17 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use capnp_rpc::rpc_twoparty_capnp::Side;
-use capnp_rpc::twoparty::VatNetwork;
-use capnp_rpc::RpcSystem;
-use futures::io::{BufReader, BufWriter};
-use ipc::init_capnp::init;
 use ipc::proxy_capnp::thread_map;
-use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 /// Connects to `path` and returns what the server's Echo says to `message`.
 fn echo_via(path: &std::path::Path, message: &str) -> String {
     let stream = UnixStream::connect(path).unwrap();
     stream.set_nonblocking(true).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
+    let (runtime, local) = ipc::serve::event_loop().unwrap();
     let message = message.to_string();
     local.block_on(&runtime, async move {
-        let (reader, writer) = tokio::net::UnixStream::from_std(stream)
-            .unwrap()
-            .into_split();
-        let network = VatNetwork::new(
-            BufReader::new(reader.compat()),
-            BufWriter::new(writer.compat_write()),
-            Side::Client,
-            Default::default(),
-        );
-        let mut system = RpcSystem::new(Box::new(network), None);
-        let init: init::Client = system.bootstrap(Side::Server);
+        let stream = tokio::net::UnixStream::from_std(stream).unwrap();
+        let (init, system) = ipc::connect::client_vat(stream);
         let disconnector = system.get_disconnector();
         tokio::task::spawn_local(system);
         let constructed = init.construct_request().send().promise.await.unwrap();

@@ -38,13 +38,6 @@ fn ipcfd_with_other_arguments_or_a_bad_number_is_refused() {
 mod with_a_child {
     use std::time::{Duration, Instant};
 
-    use capnp_rpc::rpc_twoparty_capnp::Side;
-    use capnp_rpc::twoparty::VatNetwork;
-    use capnp_rpc::RpcSystem;
-    use futures::io::{BufReader, BufWriter};
-    use ipc::init_capnp::init;
-    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
-
     /// Waits up to `limit` for the child to exit.
     fn exited_within(child: &mut std::process::Child, limit: Duration) -> bool {
         let start = Instant::now();
@@ -74,23 +67,11 @@ mod with_a_child {
         let mut spawned = ipc::process::spawn(std::path::Path::new(super::EXE)).unwrap();
         let stream = spawned.stream.try_clone().unwrap();
         stream.set_nonblocking(true).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let local = tokio::task::LocalSet::new();
+        let (runtime, local) = ipc::serve::event_loop().unwrap();
         let child = &mut spawned.child;
         local.block_on(&runtime, async move {
             let stream = tokio::net::UnixStream::from_std(stream).unwrap();
-            let (reader, writer) = stream.into_split();
-            let network = VatNetwork::new(
-                BufReader::new(reader.compat()),
-                BufWriter::new(writer.compat_write()),
-                Side::Client,
-                Default::default(),
-            );
-            let mut system = RpcSystem::new(Box::new(network), None);
-            let init: init::Client = system.bootstrap(Side::Server);
+            let (init, system) = ipc::connect::client_vat(stream);
             tokio::task::spawn_local(system);
             init.construct_request().send().promise.await.unwrap();
 

@@ -5,13 +5,7 @@
 
 use std::process::ExitCode;
 
-use capnp_rpc::rpc_twoparty_capnp::Side;
-use capnp_rpc::twoparty::VatNetwork;
-use capnp_rpc::RpcSystem;
-use futures::io::{BufReader, BufWriter};
-use ipc::init_capnp::init;
 use ipc::proxy_capnp::thread_map;
-use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,22 +39,10 @@ fn parent(message: &str) -> Result<String, Box<dyn std::error::Error>> {
     let spawned = ipc::process::spawn(&exe)?;
     let stream = spawned.stream.try_clone()?;
     stream.set_nonblocking(true)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let local = tokio::task::LocalSet::new();
+    let (runtime, local) = ipc::serve::event_loop()?;
     let message = message.to_string();
     let reply = local.block_on(&runtime, async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
-        let (reader, writer) = stream.into_split();
-        let network = VatNetwork::new(
-            BufReader::new(reader.compat()),
-            BufWriter::new(writer.compat_write()),
-            Side::Client,
-            Default::default(),
-        );
-        let mut system = RpcSystem::new(Box::new(network), None);
-        let init: init::Client = system.bootstrap(Side::Server);
+        let (init, system) = ipc::connect::client_vat(tokio::net::UnixStream::from_std(stream)?);
         let disconnector = system.get_disconnector();
         tokio::task::spawn_local(system);
 
