@@ -14,25 +14,57 @@ use crate::proxy_capnp::{thread, thread_map};
 /// Work for a server thread.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// One OS thread running the calls posted to it, in order.
+fn spawn_thread(name: &str, body: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    // Linux shows 15 bytes of a thread name.
+    std::thread::Builder::new()
+        .name(name.chars().take(15).collect())
+        .spawn(body)
+        .map(|_| ())
+}
+
+/// Where calls run: one OS thread taking them in order, or a pool of
+/// threads sharing one queue.
 pub struct Worker {
     name: String,
     jobs: mpsc::Sender<Job>,
 }
 
 impl Worker {
+    /// One thread of its own.
     pub fn start(name: String) -> std::io::Result<Worker> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name(name.chars().take(15).collect())
-            .spawn(move || {
-                // Ends when every sender (the capability and its clones in
-                // the pool) is gone.
-                for job in queue {
-                    job();
+        spawn_thread(&name, move || {
+            // Ends when every sender (the capability and its clones) is gone.
+            for job in queue {
+                job();
+            }
+        })?;
+        Ok(Worker { name, jobs })
+    }
+
+    /// `count` threads sharing one queue, as libmultiprocess's pool: a call
+    /// goes to whichever thread is free first, never behind a busy one.
+    pub fn start_pool(count: u32) -> std::io::Result<Worker> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..count.max(1) {
+            let queue = queue.clone();
+            spawn_thread(&format!("pool-{i}"), move || loop {
+                // Hold the lock only to take a job, not to run it.
+                let job = match queue.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
                 }
             })?;
-        Ok(Worker { name, jobs })
+        }
+        Ok(Worker {
+            name: "pool".into(),
+            jobs,
+        })
     }
 
     /// Runs `f` on this worker and resolves with its result.
@@ -73,16 +105,18 @@ pub struct Threads {
 #[derive(Default)]
 struct ThreadsInner {
     named: CapabilityServerSet<Worker, thread::Client>,
-    pool: Vec<Rc<Worker>>,
-    next: usize,
+    pool: Option<Rc<Worker>>,
 }
+
+/// The most pool threads a peer may ask for.
+pub const MAX_POOL: u32 = 64;
 
 /// The answer Bitcoin Core's servers give a call with no thread and no pool.
 pub const NO_THREAD: &str = "no thread specified and no pool configured";
 
 impl Threads {
-    /// Finds the worker a call's `Context` names, else the next pool
-    /// worker, else fails as libmultiprocess does.
+    /// Finds the worker a call's `Context` names, else the pool, else fails
+    /// as libmultiprocess does.
     pub async fn worker_for(
         &self,
         thread: Option<thread::Client>,
@@ -99,13 +133,11 @@ impl Threads {
                 .get_local_server_of_resolved(&client);
             return worker.ok_or_else(|| capnp::Error::failed("unknown thread in context".into()));
         }
-        let mut inner = self.inner.borrow_mut();
-        if inner.pool.is_empty() {
-            return Err(capnp::Error::failed(NO_THREAD.into()));
-        }
-        let index = inner.next % inner.pool.len();
-        inner.next += 1;
-        Ok(inner.pool[index].clone())
+        self.inner
+            .borrow()
+            .pool
+            .clone()
+            .ok_or_else(|| capnp::Error::failed(NO_THREAD.into()))
     }
 }
 
@@ -138,12 +170,15 @@ impl thread_map::Server for ThreadMapServer {
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
         let outcome = (|| {
             let count = params.get()?.get_count();
-            let mut inner = self.threads.inner.borrow_mut();
-            for i in inner.pool.len()..count as usize {
-                let worker = Worker::start(format!("pool-{i}"))
-                    .map_err(|e| capnp::Error::failed(e.to_string()))?;
-                inner.pool.push(Rc::new(worker));
+            // Thread counts come from the peer: keep them sane.
+            if count > MAX_POOL {
+                return Err(capnp::Error::failed(format!(
+                    "makePool: {count} threads requested, at most {MAX_POOL} allowed"
+                )));
             }
+            let pool =
+                Worker::start_pool(count).map_err(|e| capnp::Error::failed(e.to_string()))?;
+            self.threads.inner.borrow_mut().pool = Some(Rc::new(pool));
             Ok(())
         })();
         std::future::ready(outcome)

@@ -156,3 +156,18 @@ fn a_thread_name_with_a_nul_does_not_crash_the_server() {
         init.construct_request().send().promise.await.unwrap();
     });
 }
+
+#[test]
+fn a_pool_request_past_the_limit_is_refused() {
+    with_core_client(|init| async move {
+        let constructed = init.construct_request().send().promise.await.unwrap();
+        let map: thread_map::Client = constructed.get().unwrap().get_thread_map().unwrap();
+        let mut pool = map.make_pool_request();
+        pool.get().set_count(100_000);
+        let err = match pool.send().promise.await {
+            Ok(_) => panic!("a pool of 100000 threads must be refused"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains("at most 64 allowed"), "{err}");
+    });
+}
