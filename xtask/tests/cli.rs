@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http_server::TestServer;
-use packages::{sha256_hex, Package};
+use packages::{files_under, sha256_hex, Package};
 use serde_json::Value;
 
 const HOST: &str = "x86_64-pc-linux-gnu";
@@ -97,24 +97,7 @@ impl Tree {
         let sha = sha256_hex(&bytes);
         self.server
             .serve(&format!("files/{}", package.file_name()), bytes);
-        let deps: Vec<String> = package
-            .dependencies
-            .iter()
-            .map(|d| format!("\"{d}\""))
-            .collect();
-        let group = package
-            .group
-            .as_ref()
-            .map(|g| format!("group = \"{g}\"\n"))
-            .unwrap_or_default();
-        let text = format!(
-            "version = \"{}\"\nfile_name = \"{}\"\nsha256 = \"{sha}\"\nurls = [\"{}\"]\n{group}dependencies = [{}]\n\n[build]\nbuilder = \"make\"\n{}\n",
-            package.version,
-            package.file_name(),
-            self.url(package),
-            deps.join(", "),
-            package.build_extra,
-        );
+        let text = package.recipe(&sha, &self.url(package), "make");
         let path = self
             .root()
             .join("recipes")
@@ -204,6 +187,16 @@ impl std::fmt::Display for Finished {
             self.status, self.stdout, self.stderr
         )
     }
+}
+
+/// The words of `plan`'s line for `package` (name, version, id, action, ...).
+fn plan_line<'a>(plan: &'a Finished, package: &str) -> Vec<&'a str> {
+    plan.stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(package))
+        .unwrap_or_else(|| panic!("no line for {package}: {plan}"))
+        .split_whitespace()
+        .collect()
 }
 
 /// The processes whose process group is `pgid`, with their state letter,
@@ -343,22 +336,6 @@ impl Drop for Running {
             let _ = child.wait();
         }
     }
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The `.hash` files of `package` in BASE_CACHE: a build counts as cached
@@ -659,15 +636,9 @@ fn print_plan_and_dry_run_build_nothing() {
             .is_some_and(|l| l == format!("HOST={HOST} final_build_id={id}")),
         "the header agrees with print: {plan}"
     );
-    let foo_line: Vec<&str> = plan
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("foo "))
-        .unwrap_or_else(|| panic!("no line for foo: {plan}"))
-        .split_whitespace()
-        .collect();
+    let foo_line = plan_line(&plan, "foo");
     assert_eq!(
-        foo_line[..4],
+        &foo_line[..4],
         ["foo", "1.0", foo_id.as_str(), "build"],
         "{plan}"
     );
@@ -696,15 +667,9 @@ fn print_plan_and_dry_run_build_nothing() {
     assert_eq!(statuses(&report), pairs(&[("foo", "built")]));
     let plan = tree.run(&["plan"]);
     assert!(plan.status.success(), "{plan}");
-    let foo_line: Vec<&str> = plan
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("foo "))
-        .unwrap_or_else(|| panic!("no line for foo: {plan}"))
-        .split_whitespace()
-        .collect();
+    let foo_line = plan_line(&plan, "foo");
     assert_eq!(
-        foo_line,
+        foo_line.as_slice(),
         ["foo", "1.0", foo_id.as_str(), "cached"],
         "{plan}"
     );

@@ -125,6 +125,28 @@ impl Package {
         self
     }
 
+    /// The package's recipe: its source at `url` with `sha`, built by
+    /// `builder`.
+    pub fn recipe(&self, sha: &str, url: &str, builder: &str) -> String {
+        let deps: Vec<String> = self
+            .dependencies
+            .iter()
+            .map(|d| format!("\"{d}\""))
+            .collect();
+        let group = self
+            .group
+            .as_ref()
+            .map(|g| format!("group = \"{g}\"\n"))
+            .unwrap_or_default();
+        format!(
+            "version = \"{}\"\nfile_name = \"{}\"\nsha256 = \"{sha}\"\nurls = [\"{url}\"]\n{group}dependencies = [{}]\n\n[build]\nbuilder = \"{builder}\"\n{}\n",
+            self.version,
+            self.file_name(),
+            deps.join(", "),
+            self.build_extra,
+        )
+    }
+
     pub fn file_name(&self) -> String {
         format!("{}-{}.tar.gz", self.name, self.version)
     }
@@ -151,6 +173,23 @@ impl Package {
         }
         out
     }
+}
+
+/// Every file below `dir`, recursively (empty if it does not exist).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -223,25 +262,8 @@ impl Fixture {
     }
 
     pub fn write_recipe(&self, package: &Package, sha: &str, builder: &str) {
-        let deps: Vec<String> = package
-            .dependencies
-            .iter()
-            .map(|d| format!("\"{d}\""))
-            .collect();
-        let group = package
-            .group
-            .as_ref()
-            .map(|g| format!("group = \"{g}\"\n"))
-            .unwrap_or_default();
-        let text = format!(
-            "version = \"{}\"\nfile_name = \"{}\"\nsha256 = \"{sha}\"\nurls = [\"{}\"]\n{group}dependencies = [{}]\n\n[build]\nbuilder = \"{builder}\"\n{}\n",
-            package.version,
-            package.file_name(),
-            self.server.url(&format!("files/{}", package.file_name())),
-            deps.join(", "),
-            package.build_extra,
-        );
-        self.write_recipe_text(&package.name, &text);
+        let url = self.server.url(&format!("files/{}", package.file_name()));
+        self.write_recipe_text(&package.name, &package.recipe(sha, &url, builder));
     }
 
     pub fn write_recipe_text(&self, name: &str, text: &str) {
