@@ -14,9 +14,17 @@ capnp::generated_code!(pub mod echo_capnp);
 capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod init_capnp);
+capnp::generated_code!(pub mod ipc_test_capnp);
 
-pub mod connect;
+pub mod client;
+pub mod connection;
+pub mod error;
+pub mod event_loop;
 pub mod listen;
+pub mod log;
 pub mod process;
 pub mod serve;
+pub mod testing;
 pub mod threads;
+
+pub use error::IpcError;

@@ -10,6 +10,9 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus};
 
+use crate::ipc_log;
+use crate::log::Level;
+
 /// The descriptor number the child receives its end on.
 const CHILD_FD: i32 = 3;
 
@@ -39,9 +42,10 @@ impl Spawned {
         let pid = self.child.id();
         let status = self.child.wait()?;
         let code = status.code().unwrap_or(-1);
-        log::debug(format_args!(
+        ipc_log!(
+            Level::Debug,
             "Process {exe_name} pid {pid} exited with status {code}"
-        ));
+        );
         Ok(status)
     }
 }
@@ -86,11 +90,12 @@ pub fn spawn(exe: &Path) -> Result<Spawned, ProcessError> {
         exe: exe.display().to_string(),
         source,
     })?;
-    log::debug(format_args!(
+    ipc_log!(
+        Level::Debug,
         "Process {} pid {} launched",
         exe.file_name().unwrap_or_default().to_string_lossy(),
         child.id()
-    ));
+    );
     Ok(Spawned {
         child,
         stream: ours,
@@ -153,16 +158,6 @@ fn is_socket(fd: i32) -> bool {
     unsafe {
         let mut stat: libc::stat = std::mem::zeroed();
         libc::fstat(fd, &mut stat) == 0 && (stat.st_mode & libc::S_IFMT) == libc::S_IFSOCK
-    }
-}
-
-/// Minimal logging until `-debug=ipc` exists: lines go to stderr when
-/// `C1PZO_IPC_DEBUG` is set.
-mod log {
-    pub fn debug(args: std::fmt::Arguments) {
-        if std::env::var_os("C1PZO_IPC_DEBUG").is_some() {
-            eprintln!("{args}");
-        }
     }
 }
 

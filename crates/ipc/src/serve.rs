@@ -1,26 +1,25 @@
-//! The `Init` every c1pzo process serves, with `Echo`, and the plumbing to
-//! serve it on a stream: a two-party vat on a tokio current-thread runtime
-//! and LocalSet (capnp-rpc objects are not `Send`).
+//! The `Init` every c1pzo process serves, with `Echo`, and serving it to a
+//! parent process over the socket it was spawned with.
 
 use std::os::unix::net::UnixStream;
 
-use capnp_rpc::rpc_twoparty_capnp::Side;
-use capnp_rpc::twoparty::VatNetwork;
-use capnp_rpc::RpcSystem;
-use futures::io::{BufReader, BufWriter};
-use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+use std::rc::Rc;
 
+use crate::connection::{run_on_worker, serve_stream, Connection, ServerRequest};
 use crate::echo_capnp::echo;
+use crate::event_loop::LoopHandle;
 use crate::init_capnp::init;
+use crate::ipc_log;
+use crate::listen::{check_cookie, Listener};
+use crate::log::Level;
 use crate::proxy_capnp::{context, thread};
-use crate::threads::{ThreadMapServer, Threads};
 
 /// What Bitcoin Core answers on the retired `makeMiningOld2` ordinal, as
 /// its clients see it (C++ exceptions reach them as `std::exception: ...`).
 pub const MINING_OLD2: &str =
     "std::exception: Old mining interface (@2) not supported. Please update your client!";
 
-fn context_thread(
+pub(crate) fn context_thread(
     context: capnp::Result<context::Reader>,
 ) -> capnp::Result<Option<thread::Client>> {
     let context = context?;
@@ -32,20 +31,32 @@ fn context_thread(
 
 /// `Init` for one connection.
 pub struct InitServer {
-    threads: Threads,
+    connection: Rc<Connection>,
+}
+
+impl InitServer {
+    pub fn new(connection: Rc<Connection>) -> InitServer {
+        InitServer { connection }
+    }
 }
 
 impl init::Server for InitServer {
     fn construct(
         self: capnp::capability::Rc<Self>,
-        _: init::ConstructParams,
+        params: init::ConstructParams,
         mut results: init::ConstructResults,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
-        let map: crate::proxy_capnp::thread_map::Client = capnp_rpc::new_client(ThreadMapServer {
-            threads: self.threads.clone(),
-        });
-        results.get().set_thread_map(map);
-        std::future::ready(Ok(()))
+        let outcome = (|| {
+            let params = params.get()?;
+            let request = ServerRequest::received("Init.construct", &params);
+            if params.has_thread_map() {
+                self.connection.set_peer_threads(params.get_thread_map()?);
+            }
+            results.get().set_thread_map(self.connection.thread_map());
+            request.responded("Init.construct", &"(threadMap = <capability>)");
+            Ok(())
+        })();
+        std::future::ready(outcome)
     }
 
     async fn make_echo(
@@ -53,29 +64,47 @@ impl init::Server for InitServer {
         params: init::MakeEchoParams,
         mut results: init::MakeEchoResults,
     ) -> Result<(), capnp::Error> {
-        let thread = context_thread(params.get()?.get_context())?;
+        let params = params.get()?;
+        let request = ServerRequest::received("Init.makeEcho", &params);
+        let thread = context_thread(params.get_context())?;
         // Resolve the thread as Core does, so a call naming none gets
         // the same error even though making an Echo never blocks.
-        self.threads.worker_for(thread).await?;
-        let echo: echo::Client = capnp_rpc::new_client(EchoServer {
-            threads: self.threads.clone(),
-        });
+        let worker = self
+            .connection
+            .threads()
+            .worker_for(thread)
+            .await
+            .inspect_err(|e| request.failed("Init.makeEcho", e))?;
+        request.posted(&worker);
+        let echo: echo::Client = capnp_rpc::new_client(EchoServer::new(self.connection.clone()));
         results.get().set_result(echo);
+        request.responded("Init.makeEcho", &"(result = <capability>)");
         Ok(())
     }
 
     fn make_mining_old2(
         self: capnp::capability::Rc<Self>,
-        _: init::MakeMiningOld2Params,
+        params: init::MakeMiningOld2Params,
         _: init::MakeMiningOld2Results,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
-        std::future::ready(Err(capnp::Error::failed(MINING_OLD2.into())))
+        let error = capnp::Error::failed(MINING_OLD2.into());
+        if let Ok(params) = params.get() {
+            ServerRequest::received("Init.makeMiningOld2", &params)
+                .failed("Init.makeMiningOld2", &error);
+        }
+        std::future::ready(Err(error))
     }
 }
 
 /// Echo: returns its argument, computed on the thread the context names.
 pub struct EchoServer {
-    threads: Threads,
+    connection: Rc<Connection>,
+}
+
+impl EchoServer {
+    pub fn new(connection: Rc<Connection>) -> EchoServer {
+        EchoServer { connection }
+    }
 }
 
 impl echo::Server for EchoServer {
@@ -84,6 +113,8 @@ impl echo::Server for EchoServer {
         _: echo::DestroyParams,
         _: echo::DestroyResults,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        // Echo holds nothing to free; the object goes when the peer
+        // releases its capability.
         std::future::ready(Ok(()))
     }
 
@@ -93,80 +124,108 @@ impl echo::Server for EchoServer {
         mut results: echo::EchoResults,
     ) -> Result<(), capnp::Error> {
         let params = params.get()?;
-        let thread = context_thread(params.get_context())?;
+        let request = ServerRequest::received("Echo.echo", &params);
         let text = params.get_echo()?.to_string()?;
-        let worker = self.threads.worker_for(thread).await?;
-        let answer = worker.run(move || text).await?;
-        results.get().set_result(answer.as_str());
+        let context = params.get_context();
+        let answer = run_on_worker(&self.connection, "Echo.echo", &request, context, move || text).await?;
+        let mut results = results.get();
+        results.set_result(answer.as_str());
+        request.responded("Echo.echo", &results.into_reader());
         Ok(())
     }
 }
 
-/// Serves `Init` on one connection until the peer disconnects. Must run
-/// inside a LocalSet (the process's event loop).
-pub async fn serve_connection(stream: tokio::net::UnixStream) {
-    let (reader, writer) = stream.into_split();
-    let network = VatNetwork::new(
-        BufReader::new(reader.compat()),
-        BufWriter::new(writer.compat_write()),
-        Side::Server,
-        Default::default(),
-    );
-    let init: init::Client = capnp_rpc::new_client(InitServer {
-        threads: Threads::default(),
-    });
-    let system = RpcSystem::new(Box::new(network), Some(init.client));
-    // Ends with an error when the peer goes away or sends garbage; either
-    // way this connection is done and its server objects are dropped.
-    let _ = system.await;
+/// The `Init` every c1pzo process serves on `connection`.
+pub fn init_bootstrap(connection: Rc<Connection>) -> capnp::capability::Client {
+    let init: init::Client = capnp_rpc::new_client(InitServer::new(connection));
+    init.client
 }
 
-/// A process's event loop: a current-thread runtime and the LocalSet that
-/// capnp-rpc's `!Send` objects live on.
-pub fn event_loop() -> std::io::Result<(tokio::runtime::Runtime, tokio::task::LocalSet)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok((runtime, tokio::task::LocalSet::new()))
+/// Serves `Init` on a parent's socket until it hangs up. The calling
+/// thread becomes the process's event loop, as a spawned child's main
+/// thread does in Bitcoin Core.
+pub fn serve_parent(stream: UnixStream) -> std::io::Result<()> {
+    serve_parent_with(stream, init_bootstrap)
 }
 
-/// Serves `Init` on `stream` until the peer disconnects. Blocks the calling
-/// thread, which becomes the process's event loop (a spawned child's case).
-pub fn serve_blocking(stream: UnixStream) -> std::io::Result<()> {
-    stream.set_nonblocking(true)?;
-    let (runtime, local) = event_loop()?;
-    local.block_on(&runtime, async move {
-        serve_connection(tokio::net::UnixStream::from_std(stream)?).await;
-        Ok(())
-    })
-}
-
-/// Accepts connections on `listener` and serves `Init` on each, all on the
-/// calling thread's event loop, until `stop` resolves. One bad peer only
-/// ends its own connection.
-pub fn listen_blocking(
-    listener: std::os::unix::net::UnixListener,
-    stop: impl std::future::Future<Output = ()>,
+/// [`serve_parent`] with another bootstrap object (tests and benchmarks).
+pub fn serve_parent_with(
+    stream: UnixStream,
+    bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
 ) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let (runtime, local) = event_loop()?;
-    local.block_on(&runtime, async move {
-        let listener = tokio::net::UnixListener::from_std(listener)?;
-        let accept = async {
+    stream.set_nonblocking(true)?;
+    LoopHandle::block_on_here(|_loop| async move {
+        let stream = tokio::net::UnixStream::from_std(stream)?;
+        serve_stream(stream, bootstrap).await;
+        Ok(())
+    })?
+}
+
+/// Accepts connections on `listener` and serves `bootstrap` on each, on the
+/// current LocalSet, forever. One bad peer only ends its own connection;
+/// a tcp peer without the cookie never gets past it.
+pub async fn accept(
+    listener: Listener,
+    bootstrap: impl Fn(Rc<Connection>) -> capnp::capability::Client + Clone + 'static,
+) -> std::io::Result<()> {
+    // Out of descriptors, say: keep serving the peers we have and try
+    // again shortly, rather than stop listening.
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(50));
+    match listener {
+        Listener::Unix(listener) => {
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::UnixListener::from_std(listener)?;
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
-                        tokio::task::spawn_local(serve_connection(stream));
+                        tokio::task::spawn_local(serve_stream(stream, bootstrap.clone()));
                     }
-                    // Out of descriptors, say: keep serving the peers we
-                    // have and try again shortly, rather than stop listening.
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                    Err(_) => pause().await,
                 }
             }
-        };
-        tokio::select! {
-            () = accept => Ok(()),
-            () = stop => Ok(()),
+        }
+        Listener::Tcp { listener, cookie } => {
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let cookie = Rc::new(cookie);
+            loop {
+                match listener.accept().await {
+                    Ok((mut stream, peer)) => {
+                        let cookie = cookie.clone();
+                        let bootstrap = bootstrap.clone();
+                        tokio::task::spawn_local(async move {
+                            if !check_cookie(&mut stream, &cookie).await {
+                                ipc_log!(
+                                    Level::Warning,
+                                    "IPC server: refused tcp connection from {peer}: missing or wrong cookie."
+                                );
+                                return;
+                            }
+                            let _ = stream.set_nodelay(true);
+                            serve_stream(stream, bootstrap).await;
+                        });
+                    }
+                    Err(_) => pause().await,
+                }
+            }
+        }
+    }
+}
+
+/// Listens on every listener and serves `Init` on each connection, the
+/// calling thread being the event loop, until `stop` resolves.
+pub fn listen_blocking(
+    listeners: Vec<Listener>,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    LoopHandle::block_on_here(|_loop| async move {
+        let mut accepting = Vec::new();
+        for listener in listeners {
+            accepting.push(tokio::task::spawn_local(accept(listener, init_bootstrap)));
+        }
+        stop.await;
+        for task in accepting {
+            task.abort();
         }
     })
 }

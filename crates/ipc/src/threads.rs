@@ -11,34 +11,51 @@ use capnp_rpc::CapabilityServerSet;
 
 use crate::proxy_capnp::{thread, thread_map};
 
-/// Work for a server thread.
-type Job = Box<dyn FnOnce() + Send>;
+use crate::event_loop::Job;
 
-fn spawn_thread(name: &str, body: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-    // Linux shows 15 bytes of a thread name.
+/// Starts an OS thread that runs `jobs` until every sender is gone, and
+/// returns the name it logs under: `<exe>-<pid>/<tid> <suffix>`, the form
+/// libmultiprocess gives its server threads.
+fn spawn_worker_thread(
+    suffix: String,
+    jobs: impl FnMut() -> Option<Job> + Send + 'static,
+) -> std::io::Result<String> {
+    let (named, name) = mpsc::channel();
+    let mut jobs = jobs;
     std::thread::Builder::new()
-        .name(name.chars().take(15).collect())
-        .spawn(body)
-        .map(|_| ())
+        // Linux shows 15 bytes of a thread name; the full one is logged.
+        .name("capnp-worker".into())
+        .spawn(move || {
+            let name = format!(
+                "{}-{}/{} {suffix}",
+                crate::log::exe_name(),
+                std::process::id(),
+                crate::log::os_thread_id()
+            );
+            crate::log::set_thread_name(name.clone());
+            let _ = named.send(name);
+            while let Some(job) = jobs() {
+                job();
+            }
+        })?;
+    name.recv()
+        .map_err(|_| std::io::Error::other("server thread died while starting"))
 }
 
-/// Where calls run: one OS thread taking them in order, or a pool of
-/// threads sharing one queue.
+/// Where calls run: one OS thread taking them in order, a pool of threads
+/// sharing one queue, or a client thread waiting on a call of its own
+/// (where the peer's callbacks to it run).
 pub struct Worker {
     name: String,
     jobs: mpsc::Sender<Job>,
 }
 
 impl Worker {
-    /// One thread of its own.
-    pub fn start(name: String) -> std::io::Result<Worker> {
+    /// One thread of its own, made for the peer thread `client_name`.
+    pub fn start(client_name: &str) -> std::io::Result<Worker> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        spawn_thread(&name, move || {
-            // Ends when every sender (the capability and its clones) is gone.
-            for job in queue {
-                job();
-            }
-        })?;
+        // Ends when every sender (the capability and its clones) is gone.
+        let name = spawn_worker_thread(format!("(from {client_name})"), move || queue.recv().ok())?;
         Ok(Worker { name, jobs })
     }
 
@@ -49,22 +66,25 @@ impl Worker {
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
         for i in 0..count.max(1) {
             let queue = queue.clone();
-            spawn_thread(&format!("pool-{i}"), move || loop {
-                // Hold the lock only to take a job, not to run it.
-                let job = match queue.lock() {
-                    Ok(queue) => queue.recv(),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    Err(_) => return,
-                }
+            // Hold the lock only to take a job, not to run it.
+            spawn_worker_thread(format!("(pool/{i})"), move || {
+                queue.lock().ok().and_then(|queue| queue.recv().ok())
             })?;
         }
         Ok(Worker {
-            name: "pool".into(),
+            name: format!("{}-{} (pool)", crate::log::exe_name(), std::process::id()),
             jobs,
         })
+    }
+
+    /// A client thread, reached through the jobs it runs while it waits.
+    pub fn waiting(name: String, jobs: mpsc::Sender<Job>) -> Worker {
+        Worker { name, jobs }
+    }
+
+    /// The name the peer sees (`Thread.getName`) and logs show.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Runs `f` on this worker and resolves with its result.
@@ -115,6 +135,12 @@ pub const MAX_POOL: u32 = 64;
 pub const NO_THREAD: &str = "no thread specified and no pool configured";
 
 impl Threads {
+    /// Exports `worker` as a `Thread` capability the peer can name in a
+    /// call's context.
+    pub fn export(&self, worker: Worker) -> thread::Client {
+        self.inner.borrow_mut().named.new_client(worker)
+    }
+
     /// Finds the worker a call's `Context` names, else the pool, else fails
     /// as libmultiprocess does.
     pub async fn worker_for(
@@ -155,9 +181,8 @@ impl thread_map::Server for ThreadMapServer {
         let outcome = (|| {
             // Thread names cannot hold NUL; a peer must not crash us with one.
             let name = params.get()?.get_name()?.to_string()?.replace('\0', "");
-            let worker = Worker::start(name).map_err(|e| capnp::Error::failed(e.to_string()))?;
-            let client = self.threads.inner.borrow_mut().named.new_client(worker);
-            results.get().set_result(client);
+            let worker = Worker::start(&name).map_err(|e| capnp::Error::failed(e.to_string()))?;
+            results.get().set_result(self.threads.export(worker));
             Ok(())
         })();
         std::future::ready(outcome)

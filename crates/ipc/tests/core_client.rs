@@ -22,7 +22,7 @@ where
     Fut: Future<Output = ()>,
 {
     let (ours, theirs) = UnixStream::pair().unwrap();
-    let server = std::thread::spawn(move || ipc::serve::serve_blocking(ours));
+    let server = std::thread::spawn(move || ipc::serve::serve_parent(ours));
     theirs.set_nonblocking(true).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

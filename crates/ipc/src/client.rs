@@ -1,0 +1,150 @@
+//! Blocking clients for the peer's `Init` and `Echo`, callable from any
+//! thread: each call is posted to the event loop, which sends it with a
+//! `Context` naming the peer thread made for the calling thread, and the
+//! caller waits (running any callbacks the peer sends it) until the reply.
+
+use std::rc::Rc;
+
+use capnp::capability::FromClientHook;
+use std::sync::Arc;
+
+use crate::connection::{connect_stream, Connection};
+use crate::echo_capnp::echo;
+use crate::error::IpcError;
+use crate::event_loop::{Local, LoopHandle};
+use crate::init_capnp::init;
+use crate::listen::Stream;
+
+/// A connection held from any thread. The socket closes when the last
+/// client made through it is dropped.
+pub struct ConnectionHandle {
+    connection: Local<Rc<Connection>>,
+}
+
+impl Drop for ConnectionHandle {
+    fn drop(&mut self) {
+        let connection = self.connection.key();
+        let _ = self.connection.handle().post(move || {
+            if let Some(connection) = connection.get() {
+                connection.disconnect();
+            }
+        });
+    }
+}
+
+impl ConnectionHandle {
+    pub fn handle(&self) -> &LoopHandle {
+        self.connection.handle()
+    }
+
+    pub fn local(&self) -> &Local<Rc<Connection>> {
+        &self.connection
+    }
+}
+
+/// Starts Cap'n Proto on `stream` and returns the peer's bootstrap object,
+/// after `Init.construct` has exchanged thread maps (pipelined: no round
+/// trip is waited for here).
+pub fn connect<C>(handle: &LoopHandle, stream: Stream) -> Result<(Arc<ConnectionHandle>, Local<C>), IpcError>
+where
+    C: capnp::capability::FromClientHook + Clone + 'static,
+{
+    handle.sync(move |_caller| async move {
+        let (connection, bootstrap) = match stream {
+            Stream::Unix(stream) => {
+                stream.set_nonblocking(true).map_err(io)?;
+                connect_stream(tokio::net::UnixStream::from_std(stream).map_err(io)?)
+            }
+            Stream::Tcp(stream) => {
+                stream.set_nonblocking(true).map_err(io)?;
+                connect_stream(tokio::net::TcpStream::from_std(stream).map_err(io)?)
+            }
+        };
+        // Every c1pzo and Bitcoin Core bootstrap is an Init (ordinal @0 is
+        // construct); peers serving something else are not IPC peers.
+        let init: init::Client = bootstrap.clone().cast_to();
+        let mut request = init.construct_request();
+        request.get().set_thread_map(connection.thread_map());
+        connection.set_peer_threads(request.send().pipeline.get_thread_map());
+        let handle = ConnectionHandle {
+            connection: Local::new(connection),
+        };
+        Ok((Arc::new(handle), Local::new(bootstrap.cast_to::<C>())))
+    })
+}
+
+fn io(error: std::io::Error) -> IpcError {
+    IpcError::Protocol(error.to_string())
+}
+
+/// The peer process's `Init`.
+pub struct InitClient {
+    connection: Arc<ConnectionHandle>,
+    init: Local<init::Client>,
+}
+
+impl InitClient {
+    /// Connects to the `Init` served on `stream`.
+    pub fn connect(handle: &LoopHandle, stream: Stream) -> Result<InitClient, IpcError> {
+        let (connection, init) = connect(handle, stream)?;
+        Ok(InitClient { connection, init })
+    }
+
+    /// `Init.makeEcho`.
+    pub fn make_echo(&self) -> Result<EchoClient, IpcError> {
+        let (connection, init) = (self.connection.local().key(), self.init.key());
+        let echo = self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let init = init.get().ok_or(IpcError::Disconnected)?;
+            let mut request = init.make_echo_request();
+            connection.set_context(&caller, request.get().init_context())?;
+            let response = connection.call(&caller, "Init.makeEcho", request).await?;
+            Ok(Local::new(response.get()?.get_result()?))
+        })?;
+        Ok(EchoClient {
+            connection: self.connection.clone(),
+            echo,
+        })
+    }
+
+    /// `Init.makeMiningOld2`, the retired ordinal: always an error.
+    pub fn make_mining_old2(&self) -> Result<(), IpcError> {
+        let (connection, init) = (self.connection.local().key(), self.init.key());
+        self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let init = init.get().ok_or(IpcError::Disconnected)?;
+            let request = init.make_mining_old2_request();
+            connection.call(&caller, "Init.makeMiningOld2", request).await?;
+            Ok(())
+        })
+    }
+}
+
+/// The peer's `Echo`.
+pub struct EchoClient {
+    connection: Arc<ConnectionHandle>,
+    echo: Local<echo::Client>,
+}
+
+impl EchoClient {
+    /// `Echo.echo`: the peer returns `text`, computed on its thread for
+    /// the calling thread.
+    pub fn echo(&self, text: &str) -> Result<String, IpcError> {
+        let (connection, echo) = (self.connection.local().key(), self.echo.key());
+        let text = text.to_string();
+        self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let echo = echo.get().ok_or(IpcError::Disconnected)?;
+            let mut request = echo.echo_request();
+            let mut params = request.get();
+            connection.set_context(&caller, params.reborrow().init_context())?;
+            params.set_echo(text.as_str());
+            let response = connection.call(&caller, "Echo.echo", request).await?;
+            response
+                .get()?
+                .get_result()?
+                .to_string()
+                .map_err(|e| IpcError::Protocol(e.to_string()))
+        })
+    }
+}
