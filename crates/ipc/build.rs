@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-const SCHEMAS: &[&str] = &["proxy", "common", "echo", "mining", "rpc", "init", "ipc_test"];
+const SCHEMAS: &[&str] = &[
+    "proxy", "common", "echo", "mining", "rpc", "init", "ipc_test",
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=schema");

@@ -14,6 +14,7 @@ use crate::error::IpcError;
 use crate::event_loop::{Local, LoopHandle};
 use crate::init_capnp::init;
 use crate::listen::Stream;
+use crate::proxy_capnp::thread_map;
 
 /// A connection held from any thread. The socket closes when the last
 /// client made through it is dropped.
@@ -42,13 +43,28 @@ impl ConnectionHandle {
     }
 }
 
+/// A bootstrap interface with libmultiprocess's `construct @0 (threadMap)
+/// -> (threadMap)`, which a client calls before anything else.
+pub trait Construct: capnp::capability::FromClientHook + Clone + 'static {
+    /// Sends ours, returns the peer's (pipelined).
+    fn construct(&self, ours: thread_map::Client) -> thread_map::Client;
+}
+
+impl Construct for init::Client {
+    fn construct(&self, ours: thread_map::Client) -> thread_map::Client {
+        let mut request = self.construct_request();
+        request.get().set_thread_map(ours);
+        request.send().pipeline.get_thread_map()
+    }
+}
+
 /// Starts Cap'n Proto on `stream` and returns the peer's bootstrap object,
 /// after `Init.construct` has exchanged thread maps (pipelined: no round
 /// trip is waited for here).
-pub fn connect<C>(handle: &LoopHandle, stream: Stream) -> Result<(Arc<ConnectionHandle>, Local<C>), IpcError>
-where
-    C: capnp::capability::FromClientHook + Clone + 'static,
-{
+pub fn connect<C: Construct>(
+    handle: &LoopHandle,
+    stream: Stream,
+) -> Result<(Arc<ConnectionHandle>, Local<C>), IpcError> {
     handle.sync(move |_caller| async move {
         let (connection, bootstrap) = match stream {
             Stream::Unix(stream) => {
@@ -60,16 +76,12 @@ where
                 connect_stream(tokio::net::TcpStream::from_std(stream).map_err(io)?)
             }
         };
-        // Every c1pzo and Bitcoin Core bootstrap is an Init (ordinal @0 is
-        // construct); peers serving something else are not IPC peers.
-        let init: init::Client = bootstrap.clone().cast_to();
-        let mut request = init.construct_request();
-        request.get().set_thread_map(connection.thread_map());
-        connection.set_peer_threads(request.send().pipeline.get_thread_map());
+        let bootstrap: C = bootstrap.cast_to();
+        connection.set_peer_threads(bootstrap.construct(connection.thread_map()));
         let handle = ConnectionHandle {
             connection: Local::new(connection),
         };
-        Ok((Arc::new(handle), Local::new(bootstrap.cast_to::<C>())))
+        Ok((Arc::new(handle), Local::new(bootstrap)))
     })
 }
 
@@ -114,7 +126,9 @@ impl InitClient {
             let connection = connection.get().ok_or(IpcError::Disconnected)?;
             let init = init.get().ok_or(IpcError::Disconnected)?;
             let request = init.make_mining_old2_request();
-            connection.call(&caller, "Init.makeMiningOld2", request).await?;
+            connection
+                .call(&caller, "Init.makeMiningOld2", request)
+                .await?;
             Ok(())
         })
     }

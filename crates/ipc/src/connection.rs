@@ -121,7 +121,7 @@ impl Connection {
             return Err(IpcError::Disconnected);
         }
         let mut cache = self.client_threads.borrow_mut();
-        if !cache.contains_key(&caller.thread) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(caller.thread) {
             let map = self.peer_threads.borrow().clone().ok_or_else(|| {
                 IpcError::Protocol("no ThreadMap from the peer (Init.construct not called)".into())
             })?;
@@ -133,11 +133,10 @@ impl Connection {
             let mut request = map.make_thread_request();
             request.get().set_name(caller.name.as_str());
             let remote = request.send().pipeline.get_result();
-            let callback = self.threads.export(Worker::waiting(
-                caller.name.clone(),
-                caller.jobs.clone(),
-            ));
-            cache.insert(caller.thread, (remote, callback));
+            let callback = self
+                .threads
+                .export(Worker::waiting(caller.name.clone(), caller.jobs.clone()));
+            entry.insert((remote, callback));
         }
         let (remote, callback) = &cache[&caller.thread];
         context.set_thread(remote.clone());
@@ -205,7 +204,10 @@ impl ServerRequest {
     /// A request has arrived; `params` prints its contents for trace lines.
     pub fn received(label: &str, params: &dyn std::fmt::Debug) -> ServerRequest {
         let number = SERVER_REQUESTS.fetch_add(1, Ordering::Relaxed) + 1;
-        ipc_log!(Level::Debug, "IPC server recv request  #{number} {label}$Params");
+        ipc_log!(
+            Level::Debug,
+            "IPC server recv request  #{number} {label}$Params"
+        );
         if crate::log::enabled(Level::Trace) {
             let data = format!("{params:?}");
             ipc_log!(Level::Trace, "request data: {}", crate::log::data(&data));
@@ -226,7 +228,10 @@ impl ServerRequest {
     /// The response is going back.
     pub fn responded(&self, label: &str, results: &dyn std::fmt::Debug) {
         let number = self.number;
-        ipc_log!(Level::Debug, "IPC server send response #{number} {label}$Results");
+        ipc_log!(
+            Level::Debug,
+            "IPC server send response #{number} {label}$Results"
+        );
         if crate::log::enabled(Level::Trace) {
             let data = format!("{results:?}");
             ipc_log!(Level::Trace, "response data: {}", crate::log::data(&data));

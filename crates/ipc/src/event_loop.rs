@@ -63,9 +63,14 @@ impl LoopHandle {
         let runtime = runtime()?;
         let local = tokio::task::LocalSet::new();
         set_current(handle.jobs.downgrade());
+        // Held until the body is done, so other threads can post to this
+        // loop for as long as it runs.
+        let kept = handle.clone();
         let output = local.block_on(&runtime, async move {
             tokio::task::spawn_local(run_jobs(queue));
-            body(handle).await
+            let output = body(handle).await;
+            drop(kept);
+            output
         });
         drop(local);
         forget_objects();

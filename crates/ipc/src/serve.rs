@@ -127,7 +127,14 @@ impl echo::Server for EchoServer {
         let request = ServerRequest::received("Echo.echo", &params);
         let text = params.get_echo()?.to_string()?;
         let context = params.get_context();
-        let answer = run_on_worker(&self.connection, "Echo.echo", &request, context, move || text).await?;
+        let answer = run_on_worker(
+            &self.connection,
+            "Echo.echo",
+            &request,
+            context,
+            move || text,
+        )
+        .await?;
         let mut results = results.get();
         results.set_result(answer.as_str());
         request.responded("Echo.echo", &results.into_reader());

@@ -7,15 +7,21 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::client::{connect, ConnectionHandle};
+use crate::client::{connect, ConnectionHandle, Construct};
 use crate::connection::{run_on_worker, Connection, ServerRequest};
 use crate::error::IpcError;
 use crate::event_loop::{Local, LoopHandle};
 use crate::ipc_test_capnp::{test_callback, test_init, tester};
 use crate::listen::Stream;
+use crate::proxy_capnp::thread_map;
 
 /// Tester objects alive in this process.
 static LIVE_TESTERS: AtomicU32 = AtomicU32::new(0);
+
+/// Tester objects alive in this process (servers run in-process count here).
+pub fn live_testers() -> u32 {
+    LIVE_TESTERS.load(Ordering::SeqCst)
+}
 
 /// The bootstrap a test peer serves.
 pub fn test_bootstrap(connection: Rc<Connection>) -> capnp::capability::Client {
@@ -48,7 +54,14 @@ impl test_init::Server for TestInitServer {
     ) -> Result<(), capnp::Error> {
         let params = params.get()?;
         let request = ServerRequest::received("TestInit.makeTester", &params);
-        run_on_worker(&self.connection, "TestInit.makeTester", &request, params.get_context(), || ()).await?;
+        run_on_worker(
+            &self.connection,
+            "TestInit.makeTester",
+            &request,
+            params.get_context(),
+            || (),
+        )
+        .await?;
         LIVE_TESTERS.fetch_add(1, Ordering::SeqCst);
         let tester: tester::Client = capnp_rpc::new_client(TesterServer {
             connection: self.connection.clone(),
@@ -62,7 +75,9 @@ impl test_init::Server for TestInitServer {
         _: test_init::LiveTestersParams,
         mut results: test_init::LiveTestersResults,
     ) -> Result<(), capnp::Error> {
-        results.get().set_result(LIVE_TESTERS.load(Ordering::SeqCst));
+        results
+            .get()
+            .set_result(LIVE_TESTERS.load(Ordering::SeqCst));
         Ok(())
     }
 }
@@ -96,9 +111,13 @@ impl tester::Server for TesterServer {
         let params = params.get()?;
         let request = ServerRequest::received("Tester.add", &params);
         let (a, b) = (params.get_a(), params.get_b());
-        let sum = run_on_worker(&self.connection, "Tester.add", &request, params.get_context(), move || {
-            a.wrapping_add(b)
-        })
+        let sum = run_on_worker(
+            &self.connection,
+            "Tester.add",
+            &request,
+            params.get_context(),
+            move || a.wrapping_add(b),
+        )
         .await?;
         results.get().set_result(sum);
         request.responded("Tester.add", &results.get().into_reader());
@@ -113,9 +132,13 @@ impl tester::Server for TesterServer {
         let params = params.get()?;
         let request = ServerRequest::received("Tester.sleep", &params);
         let millis = params.get_millis();
-        run_on_worker(&self.connection, "Tester.sleep", &request, params.get_context(), move || {
-            std::thread::sleep(std::time::Duration::from_millis(millis.into()))
-        })
+        run_on_worker(
+            &self.connection,
+            "Tester.sleep",
+            &request,
+            params.get_context(),
+            move || std::thread::sleep(std::time::Duration::from_millis(millis.into())),
+        )
         .await
     }
 
@@ -134,19 +157,28 @@ impl tester::Server for TesterServer {
         let connection = Local::new(self.connection.clone());
         let value = params.get_value();
         let handle = callback.handle().clone();
-        let answer = run_on_worker(&self.connection, "Tester.callBack", &request, Ok(context), move || {
-            let (thread, callback, connection) = (callback_thread.key(), callback.key(), connection.key());
-            handle.sync(move |caller| async move {
-                let (Some(thread), Some(callback), Some(connection)) = (thread.get(), callback.get(), connection.get()) else {
-                    return Err(IpcError::Disconnected);
-                };
-                let mut call = callback.call_request();
-                call.get().init_context().set_thread(thread);
-                call.get().set_value(value);
-                let response = connection.call(&caller, "TestCallback.call", call).await?;
-                Ok(response.get()?.get_result())
-            })
-        })
+        let answer = run_on_worker(
+            &self.connection,
+            "Tester.callBack",
+            &request,
+            Ok(context),
+            move || {
+                let (thread, callback, connection) =
+                    (callback_thread.key(), callback.key(), connection.key());
+                handle.sync(move |caller| async move {
+                    let (Some(thread), Some(callback), Some(connection)) =
+                        (thread.get(), callback.get(), connection.get())
+                    else {
+                        return Err(IpcError::Disconnected);
+                    };
+                    let mut call = callback.call_request();
+                    call.get().init_context().set_thread(thread);
+                    call.get().set_value(value);
+                    let response = connection.call(&caller, "TestCallback.call", call).await?;
+                    Ok(response.get()?.get_result())
+                })
+            },
+        )
         .await?
         .map_err(|e| capnp::Error::failed(format!("callback failed: {e}")))?;
         results.get().set_result(answer + 1);
@@ -161,7 +193,14 @@ impl tester::Server for TesterServer {
         let params = params.get()?;
         let request = ServerRequest::received("Tester.fail", &params);
         let message = params.get_message()?.to_string()?;
-        let message = run_on_worker(&self.connection, "Tester.fail", &request, params.get_context(), move || message).await?;
+        let message = run_on_worker(
+            &self.connection,
+            "Tester.fail",
+            &request,
+            params.get_context(),
+            move || message,
+        )
+        .await?;
         let error = capnp::Error::failed(message);
         request.failed("Tester.fail", &error);
         Err(error)
@@ -174,7 +213,14 @@ impl tester::Server for TesterServer {
     ) -> Result<(), capnp::Error> {
         let params = params.get()?;
         let request = ServerRequest::received("Tester.threadName", &params);
-        let name = run_on_worker(&self.connection, "Tester.threadName", &request, params.get_context(), crate::log::thread_tag).await?;
+        let name = run_on_worker(
+            &self.connection,
+            "Tester.threadName",
+            &request,
+            params.get_context(),
+            crate::log::thread_tag,
+        )
+        .await?;
         results.get().set_result(name.as_str());
         Ok(())
     }
@@ -205,9 +251,24 @@ impl test_callback::Server for CallbackServer {
         let params = params.get()?;
         let request = ServerRequest::received("TestCallback.call", &params);
         let (f, value) = (self.f.clone(), params.get_value());
-        let answer = run_on_worker(&self.connection, "TestCallback.call", &request, params.get_context(), move || f(value)).await?;
+        let answer = run_on_worker(
+            &self.connection,
+            "TestCallback.call",
+            &request,
+            params.get_context(),
+            move || f(value),
+        )
+        .await?;
         results.get().set_result(answer);
         Ok(())
+    }
+}
+
+impl Construct for test_init::Client {
+    fn construct(&self, ours: thread_map::Client) -> thread_map::Client {
+        let mut request = self.construct_request();
+        request.get().set_thread_map(ours);
+        request.send().pipeline.get_thread_map()
     }
 }
 
@@ -230,7 +291,9 @@ impl TestInitClient {
             let init = init.get().ok_or(IpcError::Disconnected)?;
             let mut request = init.make_tester_request();
             connection.set_context(&caller, request.get().init_context())?;
-            let response = connection.call(&caller, "TestInit.makeTester", request).await?;
+            let response = connection
+                .call(&caller, "TestInit.makeTester", request)
+                .await?;
             Ok(Local::new(response.get()?.get_result()?))
         })?;
         Ok(TesterClient {
@@ -244,7 +307,9 @@ impl TestInitClient {
         self.connection.handle().sync(move |caller| async move {
             let connection = connection.get().ok_or(IpcError::Disconnected)?;
             let init = init.get().ok_or(IpcError::Disconnected)?;
-            let response = connection.call(&caller, "TestInit.liveTesters", init.live_testers_request()).await?;
+            let response = connection
+                .call(&caller, "TestInit.liveTesters", init.live_testers_request())
+                .await?;
             Ok(response.get()?.get_result())
         })
     }
@@ -268,6 +333,7 @@ macro_rules! tester_call {
             {
                 let mut $params = request.get();
                 connection.set_context(&caller, $params.reborrow().init_context())?;
+                #[allow(clippy::no_effect)]
                 $fill;
             }
             let $response = connection.call(&caller, $label, request).await?;
@@ -278,30 +344,62 @@ macro_rules! tester_call {
 
 impl TesterClient {
     pub fn add(&self, a: i64, b: i64) -> Result<i64, IpcError> {
-        tester_call!(self, add_request, "Tester.add", |params| {
-            params.set_a(a);
-            params.set_b(b);
-        }, |response| response.get()?.get_result())
+        tester_call!(
+            self,
+            add_request,
+            "Tester.add",
+            |params| {
+                params.set_a(a);
+                params.set_b(b);
+            },
+            |response| response.get()?.get_result()
+        )
     }
 
     pub fn sleep(&self, millis: u32) -> Result<(), IpcError> {
-        tester_call!(self, sleep_request, "Tester.sleep", |params| params.set_millis(millis), |_response| ())
+        tester_call!(
+            self,
+            sleep_request,
+            "Tester.sleep",
+            |params| params.set_millis(millis),
+            |_response| ()
+        )
     }
 
     pub fn fail(&self, message: &str) -> Result<(), IpcError> {
         let message = message.to_string();
-        tester_call!(self, fail_request, "Tester.fail", |params| params.set_message(message.as_str()), |_response| ())
+        tester_call!(
+            self,
+            fail_request,
+            "Tester.fail",
+            |params| params.set_message(message.as_str()),
+            |_response| ()
+        )
     }
 
     pub fn thread_name(&self) -> Result<String, IpcError> {
-        tester_call!(self, thread_name_request, "Tester.threadName", |params| (), |response| {
-            response.get()?.get_result()?.to_string().map_err(|e| IpcError::Protocol(e.to_string()))?
-        })
+        tester_call!(
+            self,
+            thread_name_request,
+            "Tester.threadName",
+            |params| (),
+            |response| {
+                response
+                    .get()?
+                    .get_result()?
+                    .to_string()
+                    .map_err(|e| IpcError::Protocol(e.to_string()))?
+            }
+        )
     }
 
     /// `Tester.callBack`: the server calls `f(value)` back over IPC, and
     /// `f` runs on this thread while it waits.
-    pub fn call_back(&self, value: i64, f: impl Fn(i64) -> i64 + Send + Sync + 'static) -> Result<i64, IpcError> {
+    pub fn call_back(
+        &self,
+        value: i64,
+        f: impl Fn(i64) -> i64 + Send + Sync + 'static,
+    ) -> Result<i64, IpcError> {
         let f: Arc<dyn Fn(i64) -> i64 + Send + Sync> = Arc::new(f);
         let (connection, tester) = (self.connection.local().key(), self.tester.key());
         self.connection.handle().sync(move |caller| async move {
@@ -330,13 +428,25 @@ impl TesterClient {
             let tester = tester.get().ok_or(IpcError::Disconnected)?;
             let mut request = tester.plain_echo_request();
             request.get().set_echo(text.as_str());
-            let response = connection.call(&caller, "Tester.plainEcho", request).await?;
-            response.get()?.get_result()?.to_string().map_err(|e| IpcError::Protocol(e.to_string()))
+            let response = connection
+                .call(&caller, "Tester.plainEcho", request)
+                .await?;
+            response
+                .get()?
+                .get_result()?
+                .to_string()
+                .map_err(|e| IpcError::Protocol(e.to_string()))
         })
     }
 
     /// `Tester.destroy`, then the capability is released.
     pub fn destroy(self) -> Result<(), IpcError> {
-        tester_call!(self, destroy_request, "Tester.destroy", |params| (), |_response| ())
+        tester_call!(
+            self,
+            destroy_request,
+            "Tester.destroy",
+            |params| (),
+            |_response| ()
+        )
     }
 }

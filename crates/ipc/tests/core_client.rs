@@ -63,9 +63,19 @@ fn echo_on_an_explicit_thread() {
     with_core_client(|init| async move {
         let thread = make_thread(&init, "core-client").await;
         let name = thread.get_name_request().send().promise.await.unwrap();
-        assert_eq!(
-            name.get().unwrap().get_result().unwrap().to_str().unwrap(),
-            "core-client"
+        // libmultiprocess's form: `<exe>-<pid>/<tid> (from <client's name>)`.
+        let name = name
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(name.ends_with(" (from core-client)"), "{name}");
+        assert!(
+            name.contains(&format!("-{}/", std::process::id())),
+            "{name}"
         );
 
         let mut make_echo = init.make_echo_request();
@@ -148,9 +158,19 @@ fn a_thread_name_with_a_nul_does_not_crash_the_server() {
     with_core_client(|init| async move {
         let thread = make_thread(&init, "a\0b").await;
         let name = thread.get_name_request().send().promise.await.unwrap();
-        assert_eq!(
-            name.get().unwrap().get_result().unwrap().to_str().unwrap(),
-            "ab"
+        // libmultiprocess's form: `<exe>-<pid>/<tid> (from <client's name>)`.
+        let name = name
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(name.ends_with(" (from ab)"), "{name}");
+        assert!(
+            name.contains(&format!("-{}/", std::process::id())),
+            "{name}"
         );
         // The server is still there.
         init.construct_request().send().promise.await.unwrap();

@@ -14,15 +14,19 @@ fn main() -> ExitCode {
         );
     }
     match ipc::process::spawned_socket(&args) {
-        Ok(Some(stream)) => match ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("Error: {err}");
-                ExitCode::FAILURE
+        Ok(Some(stream)) => {
+            match ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("Error: {err}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Ok(None) => {
-            eprintln!("Error: c1pzo-ipc-test is only run by its parent, as `c1pzo-ipc-test -ipcfd <N>`");
+            eprintln!(
+                "Error: c1pzo-ipc-test is only run by its parent, as `c1pzo-ipc-test -ipcfd <N>`"
+            );
             ExitCode::FAILURE
         }
         Err(err) => {
