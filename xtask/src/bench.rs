@@ -21,7 +21,7 @@ use serde_json::json;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The area to measure: `depends`.
+    /// The area to measure: `depends` or `ipc`.
     pub area: String,
     /// Only the no-op figures (skips the cold builds, which take minutes).
     #[arg(long)]
@@ -37,8 +37,10 @@ const UPSTREAM_NOOP_SECONDS: [f64; 3] = [0.73, 0.80, 0.77];
 const UPSTREAM_COLD_SECONDS: f64 = 89.0;
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    if args.area != "depends" {
-        bail!("unknown bench area `{}`; areas: depends", args.area);
+    match args.area.as_str() {
+        "depends" => {}
+        "ipc" => return ipc(),
+        other => bail!("unknown bench area `{other}`; areas: depends, ipc"),
     }
     let root = crate::repo_root();
     let out_dir = root.join("target/bench");
@@ -102,6 +104,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
     std::fs::write(out_dir.join("depends.md"), &markdown)?;
     println!("{markdown}");
     eprintln!("written: {}", out_dir.join("depends.{json,md}").display());
+    Ok(())
+}
+
+/// `cargo xtask bench ipc`: builds the IPC crate's binaries and its
+/// benchmark in release mode and runs it; the figures land in
+/// target/bench/ipc.{json,md}.
+fn ipc() -> Result<()> {
+    let root = crate::repo_root();
+    let sh = crate::test_cmd::shell_with_depends(&root)?;
+    xshell::cmd!(
+        sh,
+        "cargo build --release --locked -p c1pzo-ipc --bins --examples"
+    )
+    .run()?;
+    let out = root.join("target/bench");
+    let bench = root.join("target/release/examples/ipc_bench");
+    xshell::cmd!(sh, "{bench} --out {out}").run()?;
+    eprintln!("written: {}", out.join("ipc.{json,md}").display());
     Ok(())
 }
 

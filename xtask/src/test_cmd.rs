@@ -16,6 +16,21 @@ pub struct TestArgs {
 pub fn run(args: TestArgs) -> Result<()> {
     apt::ensure(&apt::ci_packages()?)?;
     let root = crate::repo_root();
+    let sh = shell_with_depends(&root)?;
+    let extra = &args.args;
+    // Slow tests (a real Cap'n Proto build) are #[ignore]d so a plain
+    // `cargo test` stays quick; this command runs them too.
+    xshell::cmd!(
+        sh,
+        "cargo test --workspace --locked -- --include-ignored {extra...}"
+    )
+    .run()?;
+    Ok(())
+}
+
+/// Runs `depends MULTIPROCESS=1` and returns a shell in `root` whose PATH
+/// starts with the prefix's build-machine tools.
+pub fn shell_with_depends(root: &std::path::Path) -> Result<xshell::Shell> {
     // crates/ipc compiles its schemas with the Cap'n Proto compiler from the
     // depends prefix (cached after the first run), and so does the
     // third-party crate its wire-compatibility test builds against, which
@@ -29,20 +44,12 @@ pub fn run(args: TestArgs) -> Result<()> {
         keep: 3,
         root: None,
     };
-    let report = depends_cmd::run_in(&root, depends)?.context("depends did not install")?;
+    let report = depends_cmd::run_in(root, depends)?.context("depends did not install")?;
     let sh = xshell::Shell::new()?;
-    sh.change_dir(&root);
+    sh.change_dir(root);
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs = vec![report.prefix.join("native/bin")];
     dirs.extend(std::env::split_paths(&path));
     sh.set_var("PATH", std::env::join_paths(dirs)?);
-    let extra = &args.args;
-    // Slow tests (a real Cap'n Proto build) are #[ignore]d so a plain
-    // `cargo test` stays quick; this command runs them too.
-    xshell::cmd!(
-        sh,
-        "cargo test --workspace --locked -- --include-ignored {extra...}"
-    )
-    .run()?;
-    Ok(())
+    Ok(sh)
 }

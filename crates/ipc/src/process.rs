@@ -52,9 +52,19 @@ impl Spawned {
 
 /// Starts `exe -ipcfd 3` with the other end of a new socket pair as fd 3.
 pub fn spawn(exe: &Path) -> Result<Spawned, ProcessError> {
+    spawn_with(exe, |_| {})
+}
+
+/// [`spawn`], letting `configure` adjust the command first (its
+/// environment, say; the arguments are always exactly `-ipcfd 3`).
+pub fn spawn_with(
+    exe: &Path,
+    configure: impl FnOnce(&mut Command),
+) -> Result<Spawned, ProcessError> {
     let (ours, theirs) = UnixStream::pair()?;
     let theirs = theirs.into_raw_fd();
     let mut command = Command::new(exe);
+    configure(&mut command);
     command.arg("-ipcfd").arg(CHILD_FD.to_string());
     // SAFETY: between fork and exec this only calls async-signal-safe
     // functions (dup2, fcntl, close_range) on the child's descriptors.

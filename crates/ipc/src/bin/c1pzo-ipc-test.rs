@@ -13,9 +13,16 @@ fn main() -> ExitCode {
             Arc::new(|_, line| eprintln!("[ipc] {line}")),
         );
     }
+    // The benchmark's floor: bytes straight back, no Cap'n Proto.
+    let raw = std::env::var("C1PZO_IPC_TEST_ROLE").as_deref() == Ok("raw");
     match ipc::process::spawned_socket(&args) {
         Ok(Some(stream)) => {
-            match ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap) {
+            let served = if raw {
+                bounce(stream)
+            } else {
+                ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap)
+            };
+            match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("Error: {err}");
@@ -33,5 +40,18 @@ fn main() -> ExitCode {
             eprintln!("Error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes back whatever arrives until the parent hangs up.
+fn bounce(mut stream: std::os::unix::net::UnixStream) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buffer[..n])?;
     }
 }
