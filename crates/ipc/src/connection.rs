@@ -39,6 +39,22 @@ macro_rules! client_log {
     };
 }
 
+/// The threads one local OS thread uses on a connection.
+struct ClientThreads {
+    remote: thread::Client,
+    callback: thread::Client,
+    /// The local thread's mailbox; closed once that thread has exited.
+    waiter: std::sync::mpsc::Sender<crate::event_loop::Job>,
+}
+
+impl ClientThreads {
+    /// Whether the local thread still exists. (A no-op job costs the
+    /// thread nothing; a send to an exited thread fails.)
+    fn alive(&self) -> bool {
+        self.waiter.send(Box::new(|| {})).is_ok()
+    }
+}
+
 /// The state of one connection, shared by the server objects it serves and
 /// the clients that call through it.
 pub struct Connection {
@@ -49,7 +65,7 @@ pub struct Connection {
     /// For each local OS thread that has called through this connection:
     /// the peer thread its calls run on, and the local thread the peer's
     /// callbacks to it run on. Made once, reused, as libmultiprocess does.
-    client_threads: RefCell<HashMap<ThreadId, (thread::Client, thread::Client)>>,
+    client_threads: RefCell<HashMap<ThreadId, ClientThreads>>,
     disconnected: Cell<bool>,
     /// Set while this side is the one hanging up, so the disconnect is
     /// not reported as unexpected.
@@ -121,6 +137,11 @@ impl Connection {
             return Err(IpcError::Disconnected);
         }
         let mut cache = self.client_threads.borrow_mut();
+        if !cache.contains_key(&caller.thread) {
+            // A new caller: forget threads that have exited since, so
+            // their peer threads are released rather than kept forever.
+            cache.retain(|_, threads| threads.alive());
+        }
         if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(caller.thread) {
             let map = self.peer_threads.borrow().clone().ok_or_else(|| {
                 IpcError::Protocol("no ThreadMap from the peer (Init.construct not called)".into())
@@ -136,11 +157,15 @@ impl Connection {
             let callback = self
                 .threads
                 .export(Worker::waiting(caller.name.clone(), caller.jobs.clone()));
-            entry.insert((remote, callback));
+            entry.insert(ClientThreads {
+                remote,
+                callback,
+                waiter: caller.jobs.clone(),
+            });
         }
-        let (remote, callback) = &cache[&caller.thread];
-        context.set_thread(remote.clone());
-        context.set_callback_thread(callback.clone());
+        let threads = &cache[&caller.thread];
+        context.set_thread(threads.remote.clone());
+        context.set_callback_thread(threads.callback.clone());
         Ok(())
     }
 

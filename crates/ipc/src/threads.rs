@@ -48,6 +48,17 @@ fn spawn_worker_thread(
 pub struct Worker {
     name: String,
     jobs: mpsc::Sender<Job>,
+    /// Held by threads a peer made, so the connection knows how many live.
+    _slot: Option<ThreadSlot>,
+}
+
+/// One of a connection's peer-made threads; freed when its worker goes.
+struct ThreadSlot(Rc<std::cell::Cell<u32>>);
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 impl Worker {
@@ -56,7 +67,11 @@ impl Worker {
         let (jobs, queue) = mpsc::channel::<Job>();
         // Ends when every sender (the capability and its clones) is gone.
         let name = spawn_worker_thread(format!("(from {client_name})"), move || queue.recv().ok())?;
-        Ok(Worker { name, jobs })
+        Ok(Worker {
+            name,
+            jobs,
+            _slot: None,
+        })
     }
 
     /// `count` threads sharing one queue, as libmultiprocess's pool: a call
@@ -74,12 +89,17 @@ impl Worker {
         Ok(Worker {
             name: format!("{}-{} (pool)", crate::log::exe_name(), std::process::id()),
             jobs,
+            _slot: None,
         })
     }
 
     /// A client thread, reached through the jobs it runs while it waits.
     pub fn waiting(name: String, jobs: mpsc::Sender<Job>) -> Worker {
-        Worker { name, jobs }
+        Worker {
+            name,
+            jobs,
+            _slot: None,
+        }
     }
 
     /// The name the peer sees (`Thread.getName`) and logs show.
@@ -126,10 +146,16 @@ pub struct Threads {
 struct ThreadsInner {
     named: CapabilityServerSet<Worker, thread::Client>,
     pool: Option<Rc<Worker>>,
+    /// Threads the peer made with makeThread that are still alive.
+    made: Rc<std::cell::Cell<u32>>,
 }
 
 /// The most pool threads a peer may ask for.
 pub const MAX_POOL: u32 = 64;
+
+/// The most threads one peer may have made at a time with makeThread (a
+/// client makes one per calling thread; Bitcoin Core's node has ~50).
+pub const MAX_THREADS: u32 = 1024;
 
 /// The answer Bitcoin Core's servers give a call with no thread and no pool.
 pub const NO_THREAD: &str = "no thread specified and no pool configured";
@@ -181,7 +207,16 @@ impl thread_map::Server for ThreadMapServer {
         let outcome = (|| {
             // Thread names cannot hold NUL; a peer must not crash us with one.
             let name = params.get()?.get_name()?.to_string()?.replace('\0', "");
-            let worker = Worker::start(&name).map_err(|e| capnp::Error::failed(e.to_string()))?;
+            let made = self.threads.inner.borrow().made.clone();
+            if made.get() >= MAX_THREADS {
+                return Err(capnp::Error::failed(format!(
+                    "makeThread: this connection already has {MAX_THREADS} threads"
+                )));
+            }
+            let mut worker =
+                Worker::start(&name).map_err(|e| capnp::Error::failed(e.to_string()))?;
+            made.set(made.get() + 1);
+            worker._slot = Some(ThreadSlot(made));
             results.get().set_result(self.threads.export(worker));
             Ok(())
         })();

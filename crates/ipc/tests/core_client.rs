@@ -191,3 +191,37 @@ fn a_pool_request_past_the_limit_is_refused() {
         assert!(err.contains("at most 64 allowed"), "{err}");
     });
 }
+
+#[test]
+fn a_peer_cannot_make_threads_without_bound() {
+    with_core_client(|init| async move {
+        let constructed = init.construct_request().send().promise.await.unwrap();
+        let map: thread_map::Client = constructed.get().unwrap().get_thread_map().unwrap();
+        let make = |name: String| {
+            let mut request = map.make_thread_request();
+            request.get().set_name(&name[..]);
+            request.send().promise
+        };
+        let mut threads = Vec::new();
+        for i in 0..ipc::threads::MAX_THREADS {
+            threads.push(make(format!("t{i}")));
+        }
+        let made = futures::future::try_join_all(threads).await.unwrap();
+        let err = match make("one too many".into()).await {
+            Ok(_) => panic!("thread {} must be refused", ipc::threads::MAX_THREADS + 1),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains("already has 1024 threads"), "{err}");
+        // Releasing threads makes room again.
+        drop(made);
+        let mut again = None;
+        for _ in 0..100 {
+            if let Ok(thread) = make("after release".into()).await {
+                again = Some(thread);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(again.is_some(), "released threads must free their slots");
+    });
+}

@@ -214,3 +214,43 @@ fn a_plain_call_without_context_is_answered_on_the_peers_loop() {
     let tester = peer.init.make_tester().unwrap();
     assert_eq!(tester.plain_echo("plain").unwrap(), "plain");
 }
+
+#[test]
+fn threads_that_exit_have_their_peer_threads_released() {
+    let handle = LoopHandle::start().unwrap();
+    let peer = spawn_peer(&handle);
+    let tester = Arc::new(peer.init.make_tester().unwrap());
+    let task_count = || {
+        std::fs::read_dir(format!("/proc/{}/task", peer.spawned.child.id()))
+            .unwrap()
+            .count()
+    };
+    tester.add(0, 0).unwrap();
+    let before = task_count();
+    // Eight callers alive at once: eight server threads.
+    let called = Arc::new(std::sync::Barrier::new(9));
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let (tester, called) = (tester.clone(), called.clone());
+            std::thread::spawn(move || {
+                tester.add(1, 1).unwrap();
+                called.wait();
+            })
+        })
+        .collect();
+    called.wait();
+    assert_eq!(task_count(), before + 8, "one server thread per caller");
+    for caller in callers {
+        caller.join().unwrap();
+    }
+    // The next new caller prunes the exited ones; their server threads end.
+    let tester2 = tester.clone();
+    std::thread::spawn(move || tester2.add(1, 1).unwrap())
+        .join()
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || task_count() <= before + 1),
+        "{} threads left, {before} before",
+        task_count()
+    );
+}
