@@ -217,9 +217,8 @@ fn a_longer_branch_reorganises_and_invalidate_reconsider_round_trip() {
     let fork_base = main[2].block_hash();
     let mut branch = Vec::new();
     let mut prev = fork_base;
-    let mut time = f.time + 100;
     for height in 4..=6u32 {
-        time += 1;
+        let time = f.time + 100 + height;
         // A different payout, so the branch's coinbases are new coins.
         let coinbase =
             chain::block_builder::coinbase(height, payout(1), Amount::from_sat(5_000_000_000));
