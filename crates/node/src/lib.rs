@@ -1,0 +1,13 @@
+//! The c1pzo node: shared state ([`context`]), regtest mining
+//! ([`mining`]) and the JSON-RPC server ([`rpc`]) with Bitcoin Core's
+//! methods, results and errors.
+
+pub mod context;
+pub mod mining;
+pub mod rpc;
+
+pub use context::{LogFn, LogLine, Node};
+
+/// The version number RPCs report (`getnetworkinfo`'s `version`), in
+/// Bitcoin Core's MMmmpp form.
+pub const VERSION_NUMBER: u32 = 100;

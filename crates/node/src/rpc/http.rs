@@ -1,0 +1,217 @@
+//! The JSON-RPC server over HTTP, with Bitcoin Core's semantics: POST
+//! only, `/` and `/wallet/<name>`, Basic authentication (a failed attempt
+//! waits 250 ms), JSON-RPC 1.0 answers with error statuses and 2.0 answers
+//! with 200 (204 for notifications), batches, and a 32 MiB body limit.
+
+use std::convert::Infallible;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method as HttpMethod, Request, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::error::{code, RpcError};
+use super::table;
+use crate::context::Node;
+
+/// Bitcoin Core's `MAX_SIZE`, the largest request body it reads.
+pub const MAX_BODY: usize = 0x0200_0000;
+
+/// Serves JSON-RPC on every listener until the node shuts down.
+pub async fn serve(
+    node: Arc<Node>,
+    listeners: Vec<TcpListener>,
+    auth: Arc<Auth>,
+) -> std::io::Result<()> {
+    let mut tasks = Vec::new();
+    for listener in listeners {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let (node, auth) = (node.clone(), auth.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let (stream, _) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let (node, auth) = (node.clone(), auth.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        handle(node.clone(), auth.clone(), request)
+                    });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+        }));
+    }
+    node.shutdown_requested_async().await;
+    for task in tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+fn respond(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        "application/json".parse().expect("valid header"),
+    );
+    response
+}
+
+async fn handle(
+    node: Arc<Node>,
+    auth: Arc<Auth>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if request.method() != HttpMethod::POST {
+        return Ok(respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "JSONRPC server handles only POST requests".into(),
+        ));
+    }
+    let path = request.uri().path().to_string();
+    if path != "/" && !path.starts_with("/wallet/") {
+        return Ok(respond(StatusCode::NOT_FOUND, String::new()));
+    }
+    let header = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    if !auth.check(header.as_deref()) {
+        node.log(format!(
+            "ThreadRPCServer incorrect password attempt from {path}"
+        ));
+        // Slows down guessing, as Core does.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let mut response = respond(StatusCode::UNAUTHORIZED, String::new());
+        response.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            "Basic realm=\"jsonrpc\"".parse().expect("valid header"),
+        );
+        return Ok(response);
+    }
+    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => return Ok(respond(StatusCode::PAYLOAD_TOO_LARGE, String::new())),
+    };
+    let outcome = tokio::task::spawn_blocking(move || execute(&node, &body)).await;
+    let (status, body) = outcome.unwrap_or_else(|_| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            reply_v1(
+                &Value::Null,
+                Err(RpcError::new(code::INTERNAL_ERROR, "Internal error")),
+            ),
+        )
+    });
+    Ok(respond(status, body))
+}
+
+/// Parses and runs a request body; returns the status and the JSON text.
+pub fn execute(node: &Node, body: &[u8]) -> (StatusCode, String) {
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(_) => {
+            let error = RpcError::new(code::PARSE_ERROR, "Parse error");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                reply_v1(&Value::Null, Err(error)),
+            );
+        }
+    };
+    match request {
+        Value::Array(batch) => {
+            let replies: Vec<Value> = batch
+                .iter()
+                .filter_map(|item| single(node, item).1)
+                .collect();
+            (StatusCode::OK, Value::Array(replies).to_string() + "\n")
+        }
+        item => match single(node, &item) {
+            (status, Some(reply)) => (status, reply.to_string() + "\n"),
+            (_, None) => (StatusCode::NO_CONTENT, String::new()),
+        },
+    }
+}
+
+/// One request object: the status it would have alone and its reply
+/// (`None` for a JSON-RPC 2.0 notification).
+fn single(node: &Node, item: &Value) -> (StatusCode, Option<Value>) {
+    let Some(object) = item.as_object() else {
+        let error = RpcError::new(code::INVALID_REQUEST, "Invalid Request object");
+        return (
+            StatusCode::BAD_REQUEST,
+            Some(reply_value_v1(&Value::Null, Err(error))),
+        );
+    };
+    let id = object.get("id").cloned().unwrap_or(Value::Null);
+    let v2 = match object.get("jsonrpc") {
+        None => false,
+        Some(Value::String(v)) if v == "1.0" => false,
+        Some(Value::String(v)) if v == "2.0" => true,
+        Some(_) => {
+            let error = RpcError::new(code::INVALID_REQUEST, "JSON-RPC version not supported");
+            return (
+                StatusCode::BAD_REQUEST,
+                Some(reply_value_v1(&id, Err(error))),
+            );
+        }
+    };
+    let result = match object.get("method") {
+        None => Err(RpcError::new(code::INVALID_REQUEST, "Missing method")),
+        Some(Value::String(method)) => {
+            node.log_debug(
+                "rpc",
+                format!("ThreadRPCServer method={method} user=__cookie__"),
+            );
+            table::dispatch(node, method, object.get("params"))
+        }
+        Some(_) => Err(RpcError::new(
+            code::INVALID_REQUEST,
+            "Method must be a string",
+        )),
+    };
+    if v2 {
+        if !object.contains_key("id") {
+            return (StatusCode::NO_CONTENT, None);
+        }
+        let reply = match result {
+            Ok(value) => json!({ "jsonrpc": "2.0", "result": value, "id": id }),
+            Err(error) => json!({ "jsonrpc": "2.0", "error": error.to_json(), "id": id }),
+        };
+        return (StatusCode::OK, Some(reply));
+    }
+    let status = match &result {
+        Ok(_) => StatusCode::OK,
+        Err(e) if e.code == code::INVALID_REQUEST => StatusCode::BAD_REQUEST,
+        Err(e) if e.code == code::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, Some(reply_value_v1(&id, result)))
+}
+
+fn reply_value_v1(id: &Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(value) => json!({ "result": value, "error": null, "id": id }),
+        Err(error) => json!({ "result": null, "error": error.to_json(), "id": id }),
+    }
+}
+
+fn reply_v1(id: &Value, result: Result<Value, RpcError>) -> String {
+    reply_value_v1(id, result).to_string() + "\n"
+}

@@ -1,0 +1,14 @@
+//! The JSON-RPC server: HTTP and authentication ([`http`], [`auth`]), the
+//! method table ([`table`]) and the methods, grouped as Bitcoin Core's
+//! `help` groups them.
+
+pub mod auth;
+pub mod blockchain;
+pub mod control;
+pub mod encode;
+pub mod error;
+pub mod http;
+pub mod mining;
+pub mod params;
+pub mod table;
+pub mod util;
