@@ -1,0 +1,121 @@
+//! Which command-line arguments are JSON rather than strings, per method
+//! and position (and name, for `-named`), as bitcoin-cli's conversion
+//! table says; everything else is passed as a string.
+
+use serde_json::{Map, Value};
+
+/// (method, position, parameter name) of arguments parsed as JSON.
+const JSON_PARAMS: &[(&str, usize, &str)] = &[
+    ("generatetoaddress", 0, "nblocks"),
+    ("generatetoaddress", 2, "maxtries"),
+    ("generatetodescriptor", 0, "num_blocks"),
+    ("generatetodescriptor", 2, "maxtries"),
+    ("generateblock", 1, "transactions"),
+    ("generateblock", 2, "submit"),
+    ("getblockhash", 0, "height"),
+    ("getblock", 1, "verbosity"),
+    ("getblockheader", 1, "verbose"),
+    ("gettxout", 1, "n"),
+    ("gettxout", 2, "include_mempool"),
+    ("getrawtransaction", 1, "verbosity"),
+    ("setmocktime", 0, "timestamp"),
+    ("waitfornewblock", 0, "timeout"),
+    ("waitforblockheight", 0, "height"),
+    ("waitforblockheight", 1, "timeout"),
+    ("createrawtransaction", 0, "inputs"),
+    ("createrawtransaction", 1, "outputs"),
+    ("createrawtransaction", 2, "locktime"),
+    ("createrawtransaction", 3, "replaceable"),
+    ("sendrawtransaction", 1, "maxfeerate"),
+    ("testmempoolaccept", 0, "rawtxs"),
+    ("testmempoolaccept", 1, "maxfeerate"),
+    ("getrawmempool", 0, "verbose"),
+    ("getrawmempool", 1, "mempool_sequence"),
+    ("decoderawtransaction", 1, "iswitness"),
+    ("getblocktemplate", 0, "template_request"),
+    ("echojson", 0, "arg0"),
+    ("echojson", 1, "arg1"),
+    ("echojson", 2, "arg2"),
+    ("echojson", 3, "arg3"),
+    ("echojson", 4, "arg4"),
+    ("echojson", 5, "arg5"),
+    ("echojson", 6, "arg6"),
+    ("echojson", 7, "arg7"),
+    ("echojson", 8, "arg8"),
+    ("echojson", 9, "arg9"),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConvertError {
+    #[error("Error parsing JSON: {0}")]
+    Json(String),
+    #[error("No '=' in named argument '{0}', this needs to be present for every argument (even if it is empty)")]
+    NoEquals(String),
+    #[error("Parameter {0} specified twice both as positional and named argument")]
+    Twice(String),
+}
+
+fn parse(method: &str, value: &str, is_json: bool) -> Result<Value, ConvertError> {
+    if !is_json {
+        return Ok(Value::String(value.to_string()));
+    }
+    let _ = method;
+    serde_json::from_str(value).map_err(|_| ConvertError::Json(value.to_string()))
+}
+
+/// Positional arguments as a JSON array.
+pub fn positional(method: &str, args: &[String]) -> Result<Value, ConvertError> {
+    let values = args
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let is_json = JSON_PARAMS.iter().any(|&(m, p, _)| m == method && p == i);
+            parse(method, arg, is_json)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::Array(values))
+}
+
+/// `-named` arguments (`name=value`) as a JSON object.
+pub fn named(method: &str, args: &[String]) -> Result<Value, ConvertError> {
+    let mut object = Map::new();
+    for arg in args {
+        let (name, value) = arg
+            .split_once('=')
+            .ok_or_else(|| ConvertError::NoEquals(arg.clone()))?;
+        let is_json = JSON_PARAMS
+            .iter()
+            .any(|&(m, _, n)| m == method && n == name);
+        object.insert(name.to_string(), parse(method, value, is_json)?);
+    }
+    Ok(Value::Object(object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_become_json_only_where_the_table_says() {
+        let params = positional("generatetoaddress", &words(&["101", "bcrt1q"])).unwrap();
+        assert_eq!(params, serde_json::json!([101, "bcrt1q"]));
+        let params = positional("echo", &words(&["101"])).unwrap();
+        assert_eq!(params, serde_json::json!(["101"]));
+        let err = positional("getblockhash", &words(&["x"])).unwrap_err();
+        assert_eq!(err.to_string(), "Error parsing JSON: x");
+    }
+
+    #[test]
+    fn named_arguments_need_equals() {
+        let params = named("getblockhash", &words(&["height=3"])).unwrap();
+        assert_eq!(params, serde_json::json!({ "height": 3 }));
+        assert!(matches!(
+            named("getblockhash", &words(&["3"])),
+            Err(ConvertError::NoEquals(_))
+        ));
+    }
+}

@@ -1,0 +1,7 @@
+//! The RPC client: turning command-line words into a JSON-RPC request
+//! ([`convert`]), sending it ([`client`]) and printing the answer the way
+//! bitcoin-cli does ([`output`]).
+
+pub mod client;
+pub mod convert;
+pub mod output;
