@@ -1,0 +1,176 @@
+//! Where c1pzo keeps its data, following Bitcoin Core's layout.
+//!
+//! * The base data directory is `-datadir` (made absolute against the
+//!   current directory) or `$HOME/.c1pzo` (Core: `~/.bitcoin`); with no
+//!   usable `$HOME`, `/.c1pzo`.
+//! * A `-datadir` that is not an existing directory is an error; c1pzo, like
+//!   Core, never creates a directory the user named.
+//! * Each chain keeps its data in a network directory: the base itself for
+//!   main, `testnet3`, `testnet4`, `signet` or `regtest` below it otherwise.
+//!   It is created on demand, with a `wallets` subdirectory as Core does.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::args::Args;
+use crate::chainparams::ChainType;
+
+/// The directory name below `$HOME`.
+pub const DEFAULT_DATADIR_NAME: &str = ".c1pzo";
+
+/// `-datadir` names something that is not a directory.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Specified data directory \"{0}\" does not exist.")]
+pub struct DataDirMissing(pub String);
+
+/// `$HOME/.c1pzo`, or `/.c1pzo` when `$HOME` is unset or empty.
+pub fn default_datadir() -> PathBuf {
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => PathBuf::from(home).join(DEFAULT_DATADIR_NAME),
+        _ => Path::new("/").join(DEFAULT_DATADIR_NAME),
+    }
+}
+
+/// The base data directory the options select: an absolute `-datadir`,
+/// which must exist, or [`default_datadir`], which need not exist yet.
+pub fn base_datadir(args: &Args) -> Result<PathBuf, DataDirMissing> {
+    match args.get_path("datadir") {
+        Some(datadir) => {
+            let datadir = absolute(&datadir);
+            if datadir.is_dir() {
+                Ok(datadir)
+            } else {
+                Err(DataDirMissing(args.get("datadir").unwrap_or_default()))
+            }
+        }
+        None => Ok(default_datadir()),
+    }
+}
+
+/// The network directory of `chain` below `base`.
+pub fn network_dir(base: &Path, chain: ChainType) -> PathBuf {
+    match chain.data_subdir() {
+        "" => base.to_owned(),
+        subdir => base.join(subdir),
+    }
+}
+
+/// Creates the base and network directories if missing and returns the
+/// network directory. A newly created directory gets a `wallets`
+/// subdirectory, so that wallets never mix with node files (Core's rule).
+pub fn ensure_network_dir(base: &Path, chain: ChainType) -> io::Result<PathBuf> {
+    if !base.exists() {
+        std::fs::create_dir_all(base.join("wallets"))?;
+    }
+    let network = network_dir(base, chain);
+    if !network.exists() {
+        std::fs::create_dir_all(network.join("wallets"))?;
+    }
+    Ok(network)
+}
+
+/// `path` if absolute, else `path` inside `dir`: how Core resolves relative
+/// paths given in options (`-pid`, `-debuglogfile`, `-rpccookiefile`, ...).
+pub fn resolve_in(dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        dir.join(path)
+    }
+}
+
+/// `path` made absolute against the current directory (unchanged if that
+/// cannot be determined).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Lexical normalisation as Core applies to path options: `.` dropped,
+/// `dir/..` folded, repeated and trailing slashes removed. Nothing touches
+/// the file system, so symlinks are not resolved.
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(component),
+            },
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return if path.as_os_str().is_empty() {
+            PathBuf::new()
+        } else {
+            PathBuf::from(".")
+        };
+    }
+    parts.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_dirs_follow_core_names() {
+        let base = Path::new("/data");
+        assert_eq!(network_dir(base, ChainType::Main), Path::new("/data"));
+        assert_eq!(
+            network_dir(base, ChainType::Testnet),
+            Path::new("/data/testnet3")
+        );
+        assert_eq!(
+            network_dir(base, ChainType::Testnet4),
+            Path::new("/data/testnet4")
+        );
+        assert_eq!(
+            network_dir(base, ChainType::Signet),
+            Path::new("/data/signet")
+        );
+        assert_eq!(
+            network_dir(base, ChainType::Regtest),
+            Path::new("/data/regtest")
+        );
+    }
+
+    #[test]
+    fn lexical_normalisation() {
+        assert_eq!(lexically_normal(Path::new("/a/b/")), Path::new("/a/b"));
+        assert_eq!(
+            lexically_normal(Path::new("/a/./b//c")),
+            Path::new("/a/b/c")
+        );
+        assert_eq!(lexically_normal(Path::new("a/../b")), Path::new("b"));
+        assert_eq!(lexically_normal(Path::new("../a")), Path::new("../a"));
+        assert_eq!(lexically_normal(Path::new("/..")), Path::new("/"));
+        assert_eq!(lexically_normal(Path::new("a/..")), Path::new("."));
+        assert_eq!(lexically_normal(Path::new("")), Path::new(""));
+    }
+
+    #[test]
+    fn resolve_in_keeps_absolute_paths() {
+        assert_eq!(
+            resolve_in(Path::new("/d"), Path::new("/x/y")),
+            Path::new("/x/y")
+        );
+        assert_eq!(
+            resolve_in(Path::new("/d"), Path::new("x")),
+            Path::new("/d/x")
+        );
+    }
+
+    #[test]
+    fn missing_datadir_message_matches_core() {
+        assert_eq!(
+            DataDirMissing("/nope".into()).to_string(),
+            "Specified data directory \"/nope\" does not exist."
+        );
+    }
+}
