@@ -17,15 +17,20 @@ pub fn generate(node: &Node, payout: &ScriptBuf, count: u32) -> Result<Vec<Block
         }
         let hash = {
             let mut chain = node.chain();
-            let block = build_block(
-                &chain,
-                payout.clone(),
-                Vec::new(),
-                Amount::ZERO,
-                node.now() as u32,
-            );
-            chain.process_block(&block, node.now())?;
-            block.block_hash()
+            // The same tip, payout and second give the same block; one the
+            // index already holds (say, invalidated) is skipped by taking a
+            // later time.
+            let mut time = node.now() as u32;
+            loop {
+                let block = build_block(&chain, payout.clone(), Vec::new(), Amount::ZERO, time);
+                match chain.process_block(&block, node.now()) {
+                    Ok(_) => break block.block_hash(),
+                    Err(BlockError::Duplicate | BlockError::DuplicateInvalid) => {
+                        time = block.header.time + 1
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
         };
         log_tip(node);
         node.notify_tip();

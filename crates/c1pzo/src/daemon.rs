@@ -1,0 +1,331 @@
+//! `c1pzod`'s life: options and config as Bitcoin Core reads them, the
+//! data directory lock, the log, the chainstate, the RPC server, and a
+//! clean shutdown on `stop`, SIGINT or SIGTERM (cookie and pid file
+//! removed; every accepted block is already committed).
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use common::args::{help_message, node_options, Args, DEFAULT_PID_FILE, DEFAULT_RPC_COOKIE_FILE};
+use common::chainparams::ChainParams;
+use common::init::{check_section_only_args, init_config, InitError};
+use common::logging::{LogCategory, LogOptions, Logger};
+use node::rpc::auth::Auth;
+use node::{LogLine, Node};
+
+/// An error that stops startup, printed as `Error: <message>`.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(error: E) -> Fatal {
+        Fatal(error.to_string())
+    }
+}
+
+pub fn main(argv: &[String]) -> ExitCode {
+    match run(argv) {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("Error: {message}");
+            if let Some(logger) = common::logging::global() {
+                logger.error(format_args!("{message}"));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
+    let options = node_options();
+    let mut args = Args::from_command_line(&options, argv.iter().cloned())
+        .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;
+    if args.help_requested() {
+        print!(
+            "c1pzo daemon version {}\n\nUsage:  c1pzod [options]                     Start c1pzo daemon\n\n{}",
+            crate::VERSION,
+            help_message(&options, args.is_set("help-debug"))
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.is_set("version") {
+        println!("c1pzo daemon version {}", crate::VERSION);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(token) = args.positional().first() {
+        return Err(Fatal(format!(
+            "Command line contains unexpected token '{token}', see c1pzod -h for a list of options."
+        )));
+    }
+    let dirs = init_config(&mut args)?;
+    check_section_only_args(&args)?;
+    let params = ChainParams::for_chain(dirs.chain);
+    if args.get_bool("daemon", false) {
+        daemonize()?;
+    }
+
+    let logger = Logger::open(LogOptions::from_args(&args, &dirs.network)?)?;
+    let _ = common::logging::install_global(logger.clone());
+    let _lock = lock_datadir(&dirs.base)?;
+    logger.info(format_args!("c1pzo version {}", crate::VERSION));
+    logger.info(format_args!(
+        "Using data directory {}",
+        dirs.network.display()
+    ));
+    if let Some(path) = args.config_path() {
+        logger.info(format_args!("Config file: {}", path.display()));
+    }
+    for line in args.log_lines() {
+        logger.info(format_args!("{line}"));
+    }
+
+    let pid_file = if args.is_negated("pid") {
+        None
+    } else {
+        let path = args
+            .get_path("pid")
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE));
+        Some(resolve(&dirs.network, &path))
+    };
+    if let Some(path) = &pid_file {
+        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|e| {
+            Fatal(format!(
+                "Unable to create the PID file '{}': {e}",
+                path.display()
+            ))
+        })?;
+    }
+
+    let chainstate = chain::ChainState::open(
+        &dirs.network.join("chainstate.redb"),
+        consensus(&params),
+        &params.genesis,
+    )
+    .map_err(|e| Fatal(format!("Error opening block database: {e}")))?;
+    logger.info(format_args!(
+        "Loaded best chain: hashBestChain={} height={}",
+        chainstate.tip(),
+        chainstate.height()
+    ));
+    let log_sink = logger.clone();
+    let node = Node::new(
+        chainstate,
+        params.network,
+        dirs.chain.name(),
+        Arc::new(
+            move |line: LogLine| match line.category.and_then(LogCategory::from_name) {
+                Some(category) => log_sink.debug(category, format_args!("{}", line.message)),
+                None => log_sink.info(format_args!("{}", line.message)),
+            },
+        ),
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.get_int("rpcthreads", 4).clamp(1, 64) as usize)
+        .enable_all()
+        .build()?;
+    let mut cookie = None;
+    let served = if args.get_bool("server", true) {
+        let (auth, cookie_path) = rpc_auth(&args, &dirs.network)?;
+        cookie = cookie_path;
+        let listeners = rpc_listeners(&args, params.default_rpc_port, &logger)?;
+        Some(runtime.spawn(node::rpc::http::serve(
+            node.clone(),
+            listeners,
+            Arc::new(auth),
+        )))
+    } else {
+        None
+    };
+
+    let signals = node.clone();
+    runtime.spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        signals.request_shutdown();
+    });
+    logger.info(format_args!("init message: Done loading"));
+
+    let waiting = node.clone();
+    runtime.block_on(async move {
+        waiting.shutdown_requested_async().await;
+        if let Some(server) = served {
+            let _ = server.await;
+        }
+    });
+    logger.info(format_args!("Shutdown: In progress..."));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    if let Some(path) = cookie {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(path) = pid_file {
+        let _ = std::fs::remove_file(path);
+    }
+    drop(node);
+    logger.info(format_args!("Shutdown: done"));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The chainstate's rules from the chain's parameters.
+fn consensus(params: &ChainParams) -> chain::Consensus {
+    let c = &params.consensus;
+    chain::Consensus {
+        subsidy_halving_interval: c.subsidy_halving_interval,
+        pow_limit: c.pow_limit,
+        pow_no_retargeting: c.pow_no_retargeting,
+        pow_target_spacing: c.pow_target_spacing as u32,
+        pow_target_timespan: c.pow_target_timespan as u32,
+        bip34_height: c.bip34_height,
+        bip66_height: c.bip66_height,
+        bip65_height: c.bip65_height,
+        segwit_height: c.segwit_height,
+        coinbase_maturity: c.coinbase_maturity,
+    }
+}
+
+fn resolve(dir: &Path, path: &Path) -> PathBuf {
+    common::datadir::resolve_in(dir, path)
+}
+
+/// Who may call: `-rpcpassword` (with `-rpcuser`) replaces the cookie, as
+/// in Core; `-rpcauth` entries are added either way. Returns the cookie
+/// file to remove at shutdown.
+fn rpc_auth(args: &Args, network_dir: &Path) -> Result<(Auth, Option<PathBuf>), Fatal> {
+    let mut auth = Auth::default();
+    for entry in args.get_all("rpcauth") {
+        auth.add_rpcauth(&entry)?;
+    }
+    match args.get("rpcpassword").filter(|p| !p.is_empty()) {
+        Some(password) => {
+            auth.add_user(&args.get("rpcuser").unwrap_or_default(), &password);
+            Ok((auth, None))
+        }
+        None => {
+            let path = resolve(
+                network_dir,
+                &args
+                    .get_path("rpccookiefile")
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_RPC_COOKIE_FILE)),
+            );
+            auth.add_cookie(&path)?;
+            Ok((auth, Some(path)))
+        }
+    }
+}
+
+/// `-rpcbind` addresses (`host` or `host:port`), else 127.0.0.1 and ::1 on
+/// `-rpcport`. Startup fails only if nothing could be bound.
+fn rpc_listeners(
+    args: &Args,
+    default_port: u16,
+    logger: &Logger,
+) -> Result<Vec<TcpListener>, Fatal> {
+    let port = u16::try_from(args.get_int("rpcport", i64::from(default_port))).map_err(|_| {
+        Fatal(format!(
+            "Invalid port specified in -rpcport: '{}'",
+            args.get("rpcport").unwrap_or_default()
+        ))
+    })?;
+    let binds = args.get_all("rpcbind");
+    let mut addresses: Vec<SocketAddr> = Vec::new();
+    if binds.is_empty() {
+        addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));
+        addresses.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)));
+    } else {
+        for bind in binds {
+            let with_port = if bind.parse::<SocketAddr>().is_ok()
+                || bind
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+            {
+                bind.clone()
+            } else if bind.contains(':') {
+                format!("[{bind}]:{port}")
+            } else {
+                format!("{bind}:{port}")
+            };
+            let resolved = with_port
+                .to_socket_addrs()
+                .map_err(|_| Fatal(format!("Invalid -rpcbind address '{bind}'")))?;
+            addresses.extend(resolved);
+        }
+    }
+    let mut listeners = Vec::new();
+    for address in addresses {
+        match TcpListener::bind(address) {
+            Ok(listener) => {
+                logger.debug(
+                    LogCategory::Http,
+                    format_args!("Binding RPC on address {address}"),
+                );
+                listeners.push(listener);
+            }
+            Err(error) => logger.warning(format_args!(
+                "Binding RPC on address {address} failed: {error}"
+            )),
+        }
+    }
+    if listeners.is_empty() {
+        return Err(Fatal(format!(
+            "Unable to bind to 127.0.0.1:{port} on this computer. c1pzo is probably already running."
+        )));
+    }
+    Ok(listeners)
+}
+
+/// `<datadir>/.lock`, held for the life of the process so two nodes never
+/// share a data directory.
+fn lock_datadir(base: &Path) -> Result<std::fs::File, Fatal> {
+    let path = base.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(Fatal(format!(
+            "Cannot obtain a lock on directory {}. c1pzo is probably already running.",
+            base.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// `-daemon`: fork, let the parent exit, detach from the terminal.
+fn daemonize() -> Result<(), Fatal> {
+    println!("c1pzo starting");
+    // SAFETY: called before any thread is started; the child only continues
+    // the single-threaded startup.
+    match unsafe { libc::fork() } {
+        -1 => Err(Fatal(format!(
+            "fork failed: {}",
+            std::io::Error::last_os_error()
+        ))),
+        0 => {
+            // SAFETY: setsid and dup2 on standard descriptors in the child.
+            unsafe {
+                libc::setsid();
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if null >= 0 {
+                    libc::dup2(null, 0);
+                    libc::dup2(null, 1);
+                    libc::dup2(null, 2);
+                }
+            }
+            Ok(())
+        }
+        _ => std::process::exit(0),
+    }
+}

@@ -1,0 +1,317 @@
+//! The functional test harness: a `TestNode` runs the node executable
+//! (`C1PZOD`, by default this package's `c1pzod`) in a fresh temporary
+//! data directory with free ports, waits until its RPC answers, talks to
+//! it over real HTTP with the cookie, and stops it. A test that fails
+//! prints the tail of the node's debug.log.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The executable under test: `$C1PZOD` (a name is looked up next to this
+/// package's binaries, so `C1PZOD=c1pzo-node` works once it exists), else
+/// `c1pzod`.
+pub fn node_exe() -> PathBuf {
+    let default = PathBuf::from(env!("CARGO_BIN_EXE_c1pzod"));
+    match std::env::var_os("C1PZOD") {
+        None => default,
+        Some(value) => {
+            let path = PathBuf::from(&value);
+            if path.components().count() == 1 {
+                default.with_file_name(path)
+            } else {
+                path
+            }
+        }
+    }
+}
+
+pub fn cli_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_c1pzo-cli"))
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// An RPC error as the node sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub rpc_port: u16,
+    pub p2p_port: u16,
+    pub extra_args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl TestNode {
+    /// Starts a node and waits until RPC answers.
+    pub fn start(extra_args: &[&str]) -> TestNode {
+        let mut node = TestNode {
+            dir: tempfile::tempdir().expect("a temp dir"),
+            rpc_port: free_port(),
+            p2p_port: free_port(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
+        node.launch();
+        node
+    }
+
+    pub fn datadir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn network_dir(&self) -> PathBuf {
+        self.dir.path().join("regtest")
+    }
+
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "-regtest".to_string(),
+            format!("-datadir={}", self.dir.path().display()),
+            format!("-rpcport={}", self.rpc_port),
+            format!("-port={}", self.p2p_port),
+            "-printtoconsole=0".to_string(),
+        ];
+        args.extend(self.extra_args.iter().cloned());
+        args
+    }
+
+    /// Runs the executable and waits for RPC (30 s at most).
+    pub fn launch(&mut self) {
+        let child = Command::new(node_exe())
+            .args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the node executable runs");
+        self.child = Some(child);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.child.as_mut().and_then(|c| c.stderr.take()) {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                panic!(
+                    "the node exited during startup with {status}: {stderr}\n{}",
+                    self.log_tail()
+                );
+            }
+            // Up once HTTP answers at all (401 included: -rpcuser nodes
+            // write no cookie).
+            if self
+                .try_post(r#"{"method":"getblockcount","id":0}"#)
+                .is_some()
+            {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                panic!(
+                    "the node's RPC did not come up in 30 s\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        std::fs::read_to_string(self.network_dir().join(".cookie")).ok()
+    }
+
+    /// Whether the RPC port answers HTTP; with the cookie if there is one.
+    fn try_post(&self, body: &str) -> Option<u16> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .ok()?;
+        let mut request = client
+            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
+            .body(body.to_string());
+        if let Some((user, password)) = self.cookie().as_deref().and_then(|c| c.split_once(':')) {
+            request = request.basic_auth(user, Some(password));
+        }
+        request.send().ok().map(|r| r.status().as_u16())
+    }
+
+    /// Sends a raw HTTP request body to the RPC port; returns the status
+    /// and body text.
+    pub fn post(&self, body: &str, credentials: Option<&str>) -> (u16, String) {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a client");
+        let mut request = client
+            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        if let Some((user, password)) = credentials.and_then(|c| c.split_once(':')) {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().expect("the node answers HTTP");
+        let status = response.status().as_u16();
+        (status, response.text().unwrap_or_default())
+    }
+
+    /// Calls `method` with `params`; `Err` carries the node's error.
+    pub fn rpc(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let cookie = self.cookie().unwrap_or_default();
+        let body = json!({ "jsonrpc": "1.0", "id": "test", "method": method, "params": params });
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("a client");
+        let (user, password) = cookie.split_once(':').unwrap_or(("", ""));
+        let response = client
+            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
+            .basic_auth(user, Some(password))
+            .body(body.to_string())
+            .send()
+            .map_err(|e| RpcError {
+                code: 0,
+                message: format!("no answer: {e}"),
+            })?;
+        let text = response.text().map_err(|e| RpcError {
+            code: 0,
+            message: e.to_string(),
+        })?;
+        let reply: Value = serde_json::from_str(&text).map_err(|_| RpcError {
+            code: 0,
+            message: format!("not JSON: {text}"),
+        })?;
+        if reply["error"].is_null() {
+            Ok(reply["result"].clone())
+        } else {
+            Err(RpcError {
+                code: reply["error"]["code"].as_i64().unwrap_or(0),
+                message: reply["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        }
+    }
+
+    /// `rpc`, panicking with the node's log on error.
+    pub fn call(&self, method: &str, params: Value) -> Value {
+        self.rpc(method, params)
+            .unwrap_or_else(|e| panic!("{method} failed: {e:?}\n{}", self.log_tail()))
+    }
+
+    /// Runs `c1pzo-cli` against this node.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(cli_exe())
+            .arg("-regtest")
+            .arg(format!("-datadir={}", self.dir.path().display()))
+            .arg(format!("-rpcport={}", self.rpc_port))
+            .args(args)
+            .output()
+            .expect("c1pzo-cli runs")
+    }
+
+    /// Mines `count` blocks to a fixed regtest address; returns the hashes.
+    pub fn generate(&self, count: u32) -> Vec<String> {
+        let hashes = self.call("generatetoaddress", json!([count, ADDRESS]));
+        hashes
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|h| h.as_str().expect("a hash").to_string())
+            .collect()
+    }
+
+    /// `stop` over RPC, then waits for the process to exit (30 s).
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = self.rpc("stop", json!([]));
+        self.wait_exit(Duration::from_secs(30))
+    }
+
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                panic!(
+                    "the node did not exit within {limit:?}\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends `signal` to the node process.
+    pub fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, signal) };
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub fn debug_log(&self) -> String {
+        std::fs::read_to_string(self.network_dir().join("debug.log")).unwrap_or_default()
+    }
+
+    /// The last 40 lines of debug.log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let log = self.debug_log();
+        let lines: Vec<&str> = log.lines().collect();
+        let start = lines.len().saturating_sub(40);
+        format!(
+            "--- debug.log tail ({}) ---\n{}",
+            self.network_dir().display(),
+            lines[start..].join("\n")
+        )
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.log_tail());
+        }
+        self.kill_9();
+    }
+}
+
+/// The regtest P2WSH address of `OP_TRUE`, which Bitcoin Core's
+/// functional tests mine to too.
+pub const ADDRESS: &str = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85";
