@@ -4,8 +4,9 @@
 //! chain has the most work, connected, reorganising away from the old tip
 //! if needed. Each connected or disconnected block is one atomic commit.
 //!
-//! Script verification is not done yet (see ARCHITECTURE.md): everything
-//! else Bitcoin Core's `ConnectBlock` checks about inputs and amounts is.
+//! Inputs are checked as Bitcoin Core's `ConnectBlock` checks them:
+//! existence, maturity, amounts, and scripts (by Core's interpreter, see
+//! [`crate::script`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -360,10 +361,14 @@ impl ChainState {
         let mut spent_from_store: HashSet<OutPoint> = HashSet::new();
         let mut undo = BlockUndo::default();
         let mut fees: u64 = 0;
+        // Scripts are checked last, as Core's check queue reports them
+        // after every cheaper rule.
+        let mut script_checks = Vec::new();
         for (position, tx) in block.txdata.iter().enumerate() {
             let txid = tx.compute_txid();
             if position > 0 {
                 let mut value_in: u64 = 0;
+                let mut spent_outputs = Vec::with_capacity(tx.input.len());
                 for input in &tx.input {
                     let prevout = input.previous_output;
                     let coin = match created.remove(&prevout) {
@@ -385,8 +390,10 @@ impl ChainState {
                     if coin.output.value.to_sat() > MAX_MONEY || value_in > MAX_MONEY {
                         return Err(TxError::InputValuesOutOfRange.into());
                     }
+                    spent_outputs.push(coin.output.clone());
                     undo.spent.push((prevout, coin));
                 }
+                script_checks.push((tx, spent_outputs));
                 let value_out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
                 if value_in < value_out {
                     return Err(TxError::InBelowOut.into());
@@ -416,6 +423,9 @@ impl ChainState {
             .sum();
         if claimed > self.consensus.block_subsidy(height).to_sat() + fees {
             return Err(BlockError::CoinbaseAmount);
+        }
+        for (tx, spent) in script_checks {
+            crate::script::verify_inputs(tx, &spent, crate::script::BLOCK_FLAGS)?;
         }
         for outpoint in &spent_from_store {
             batch.spend_coin(outpoint).map_err(store_err)?;

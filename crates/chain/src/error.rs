@@ -81,4 +81,8 @@ pub enum TxError {
     InputValuesOutOfRange,
     #[error("bad-txns-in-belowout")]
     InBelowOut,
+    /// An input's script or witness does not satisfy the output it spends
+    /// (libbitcoinconsensus gives no finer reason).
+    #[error("mandatory-script-verify-flag-failed (Script failed)")]
+    ScriptFailed,
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod coins;
 pub mod consensus;
 pub mod error;
+pub mod script;
 pub mod store;
 
 pub use chainstate::{BlockOutcome, ChainState, IndexEntry};

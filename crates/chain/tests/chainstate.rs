@@ -3,6 +3,9 @@
 //! invalidate/reconsider, and reopening.
 
 use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
+use bitcoin::sighash::{EcdsaSighashType, SighashCache};
+use bitcoin::CompressedPublicKey;
 use bitcoin::{Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness};
 use chain::block_builder::{build_block, grind};
 use chain::{BlockOutcome, ChainState, Consensus};
@@ -13,9 +16,35 @@ fn genesis() -> Block {
     bitcoin::blockdata::constants::genesis_block(bitcoin::Network::Regtest)
 }
 
+/// The test key: secret `[tag + 1; 32]`.
+fn key(tag: u8) -> (SecretKey, CompressedPublicKey) {
+    let secp = Secp256k1::new();
+    let secret = SecretKey::from_slice(&[tag + 1; 32]).unwrap();
+    (secret, CompressedPublicKey(secret.public_key(&secp)))
+}
+
+/// P2WPKH to the test key `tag`.
 fn payout(tag: u8) -> ScriptBuf {
-    // OP_TRUE-ish scripts: scripts are not verified yet, only carried.
-    ScriptBuf::from_bytes(vec![0x51, tag])
+    ScriptBuf::new_p2wpkh(&key(tag).1.wpubkey_hash())
+}
+
+/// Signs input 0 of `tx`, which spends `value` paid to `payout(tag)`.
+fn sign(tx: &mut Transaction, tag: u8, value: u64) {
+    let (secret, public) = key(tag);
+    let sighash = SighashCache::new(&*tx)
+        .p2wpkh_signature_hash(
+            0,
+            &payout(tag),
+            Amount::from_sat(value),
+            EcdsaSighashType::All,
+        )
+        .unwrap();
+    let signature = Secp256k1::new().sign_ecdsa(&Message::from(sighash), &secret);
+    let signature = bitcoin::ecdsa::Signature {
+        signature,
+        sighash_type: EcdsaSighashType::All,
+    };
+    tx.input[0].witness = Witness::p2wpkh(&signature, &public.0);
 }
 
 struct Fixture {
@@ -64,6 +93,12 @@ impl Fixture {
 }
 
 fn spend(from: &Block, value: u64) -> Transaction {
+    let mut tx = unsigned_spend(from, value);
+    sign(&mut tx, 0, from.txdata[0].output[0].value.to_sat());
+    tx
+}
+
+fn unsigned_spend(from: &Block, value: u64) -> Transaction {
     Transaction {
         version: bitcoin::transaction::Version::TWO,
         lock_time: bitcoin::absolute::LockTime::ZERO,
@@ -183,6 +218,22 @@ fn invalid_blocks_are_refused_with_core_reasons_and_change_nothing() {
 
     let block = f.block(vec![], 1);
     assert_refused(&mut f, &block, "bad-cb-amount");
+
+    // Signed by the wrong key, and not signed at all.
+    let mut forged = unsigned_spend(&blocks[0], 1_000);
+    sign(&mut forged, 1, 5_000_000_000);
+    let block = f.block(vec![forged], 0);
+    assert_refused(
+        &mut f,
+        &block,
+        "mandatory-script-verify-flag-failed (Script failed)",
+    );
+    let block = f.block(vec![unsigned_spend(&blocks[0], 1_000)], 0);
+    assert_refused(
+        &mut f,
+        &block,
+        "mandatory-script-verify-flag-failed (Script failed)",
+    );
 
     let mut bad_height = f.block(vec![], 0);
     bad_height.txdata[0].input[0].script_sig = ScriptBuf::from_bytes(vec![0x01, 0x05, 0x00]);
