@@ -114,6 +114,7 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         chainstate,
         params.network,
         dirs.chain.name(),
+        args.get_bool("txindex", false),
         Arc::new(
             move |line: LogLine| match line.category.and_then(LogCategory::from_name) {
                 Some(category) => log_sink.debug(category, format_args!("{}", line.message)),

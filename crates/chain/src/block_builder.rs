@@ -71,6 +71,30 @@ pub fn build_block(
     let prev = chain.tip();
     let height = chain.height() + 1;
     let reward = chain.consensus().block_subsidy(height) + fees;
+    let time = time.max(chain.median_time_past(&prev) + 1);
+    assemble(
+        prev,
+        height,
+        chain.next_bits(&prev),
+        time,
+        payout,
+        reward,
+        transactions,
+    )
+}
+
+/// A block on `prev` at `height` whose coinbase pays `reward` to `payout`,
+/// with a witness commitment and a nonce that meets `bits`. For tests and
+/// tools that build blocks without a chainstate at hand.
+pub fn assemble(
+    prev: bitcoin::BlockHash,
+    height: u32,
+    bits: bitcoin::CompactTarget,
+    time: u32,
+    payout: ScriptBuf,
+    reward: Amount,
+    transactions: Vec<Transaction>,
+) -> Block {
     let mut txdata = vec![coinbase(height, payout, reward)];
     txdata.extend(transactions);
     let mut block = Block {
@@ -78,8 +102,8 @@ pub fn build_block(
             version: Version::from_consensus(0x2000_0000),
             prev_blockhash: prev,
             merkle_root: TxMerkleNode::all_zeros(),
-            time: time.max(chain.median_time_past(&prev) + 1),
-            bits: chain.next_bits(&prev),
+            time,
+            bits,
             nonce: 0,
         },
         txdata,

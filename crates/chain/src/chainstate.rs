@@ -167,6 +167,12 @@ impl ChainState {
         self.store.coin(outpoint)
     }
 
+    /// The active block holding `txid` (the transaction index is kept for
+    /// every block; `-txindex` decides whether RPCs may use it).
+    pub fn tx_block(&self, txid: &bitcoin::Txid) -> Result<Option<BlockHash>, StoreError> {
+        self.store.tx_block(txid)
+    }
+
     pub fn for_each_coin(&self, f: impl FnMut(OutPoint, Coin)) -> Result<(), StoreError> {
         self.store.for_each_coin(f)
     }
@@ -433,6 +439,11 @@ impl ChainState {
         for (outpoint, coin) in &created {
             batch.put_coin(outpoint, coin).map_err(store_err)?;
         }
+        for tx in &block.txdata {
+            batch
+                .index_tx(&tx.compute_txid(), hash)
+                .map_err(store_err)?;
+        }
         batch.put_undo(hash, &undo).map_err(store_err)?;
         batch.set_tip(hash).map_err(store_err)?;
         batch.commit().map_err(store_err)?;
@@ -464,6 +475,7 @@ impl ChainState {
         let mut restore = undo.spent.iter().rev();
         for tx in block.txdata.iter().rev() {
             let txid = tx.compute_txid();
+            batch.unindex_tx(&txid).map_err(store_err)?;
             for vout in 0..tx.output.len() {
                 batch
                     .spend_coin(&OutPoint {

@@ -18,6 +18,8 @@ const INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("index");
 const UNDO: TableDefinition<&[u8], &[u8]> = TableDefinition::new("undo");
 const COINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("coins");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// txid -> hash of the active block holding it (`-txindex`).
+const TXINDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("txindex");
 
 const TIP: &str = "tip";
 
@@ -96,7 +98,7 @@ impl Store {
         })?;
         // Create the tables up front, so readers never meet a missing one.
         let txn = db.begin_write().map_err(db_err)?;
-        for table in [BLOCKS, INDEX, UNDO, COINS] {
+        for table in [BLOCKS, INDEX, UNDO, COINS, TXINDEX] {
             txn.open_table(table).map_err(db_err)?;
         }
         txn.open_table(META).map_err(db_err)?;
@@ -161,6 +163,14 @@ impl Store {
                     .ok_or_else(|| StoreError::Corrupt(format!("coin {outpoint}")))
             })
             .transpose()
+    }
+
+    /// The active block holding `txid`, if the transaction index has it.
+    pub fn tx_block(&self, txid: &bitcoin::Txid) -> Result<Option<BlockHash>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(TXINDEX).map_err(db_err)?;
+        let value = table.get(txid.as_byte_array().as_slice()).map_err(db_err)?;
+        value.map(|v| hash_from(v.value())).transpose()
     }
 
     /// Every unspent output, in key order (for `gettxoutsetinfo`).
@@ -250,6 +260,25 @@ impl Batch {
             .remove(outpoint_key(outpoint).as_slice())
             .map_err(db_err)?;
         Ok(removed.is_some())
+    }
+
+    pub fn index_tx(&mut self, txid: &bitcoin::Txid, block: &BlockHash) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(TXINDEX).map_err(db_err)?;
+        table
+            .insert(
+                txid.as_byte_array().as_slice(),
+                block.as_byte_array().as_slice(),
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub fn unindex_tx(&mut self, txid: &bitcoin::Txid) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(TXINDEX).map_err(db_err)?;
+        table
+            .remove(txid.as_byte_array().as_slice())
+            .map_err(db_err)?;
+        Ok(())
     }
 
     pub fn set_tip(&mut self, hash: &BlockHash) -> Result<(), StoreError> {

@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use bitcoin::BlockHash;
 use chain::ChainState;
+
+use crate::mempool::Mempool;
 
 /// Where the node's log lines go (the executable wires its logger here).
 pub type LogFn = Arc<dyn Fn(LogLine) + Send + Sync>;
@@ -20,6 +23,8 @@ pub struct LogLine {
 
 pub struct Node {
     chain: Mutex<ChainState>,
+    /// Locked after `chain` when both are needed, never before.
+    mempool: Mutex<Mempool>,
     /// Bumped and signalled whenever the tip moves.
     tip_changed: (Mutex<u64>, Condvar),
     pub network: bitcoin::Network,
@@ -28,6 +33,8 @@ pub struct Node {
     mocktime: AtomicI64,
     started: Instant,
     shutdown: AtomicBool,
+    /// `-txindex`: getrawtransaction may look transactions up by txid.
+    pub txindex: bool,
     shutdown_signal: tokio::sync::Notify,
     log: LogFn,
 }
@@ -37,16 +44,19 @@ impl Node {
         chain: ChainState,
         network: bitcoin::Network,
         chain_name: &str,
+        txindex: bool,
         log: LogFn,
     ) -> Arc<Node> {
         Arc::new(Node {
             chain: Mutex::new(chain),
+            mempool: Mutex::new(Mempool::default()),
             tip_changed: (Mutex::new(0), Condvar::new()),
             network,
             chain_name: chain_name.to_string(),
             mocktime: AtomicI64::new(0),
             started: Instant::now(),
             shutdown: AtomicBool::new(false),
+            txindex,
             shutdown_signal: tokio::sync::Notify::new(),
             log,
         })
@@ -55,6 +65,57 @@ impl Node {
     /// The chainstate, locked. Keep the guard short.
     pub fn chain(&self) -> MutexGuard<'_, ChainState> {
         self.chain.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The mempool, locked. Take the chain lock first if both are needed.
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `change` on the chainstate, then brings the mempool in line
+    /// with whatever the tip did (transactions of disconnected blocks come
+    /// back, those of connected blocks and their conflicts leave), logs
+    /// the new tip and wakes waiters.
+    pub fn change_chain<T>(&self, change: impl FnOnce(&mut ChainState) -> T) -> T {
+        let mut chain = self.chain();
+        let old_tip = chain.tip();
+        let result = change(&mut chain);
+        if chain.tip() != old_tip {
+            self.sync_mempool(&chain, old_tip);
+            crate::mining::log_tip(self, &chain);
+            drop(chain);
+            self.notify_tip();
+        }
+        result
+    }
+
+    fn sync_mempool(&self, chain: &ChainState, old_tip: BlockHash) {
+        // Walk both tips back to their common ancestor.
+        let mut disconnected = Vec::new();
+        let mut cursor = old_tip;
+        while !chain.is_active(&cursor) {
+            disconnected.push(cursor);
+            match chain.entry(&cursor) {
+                Some(entry) => cursor = entry.header.prev_blockhash,
+                None => break,
+            }
+        }
+        let fork_height = chain.entry(&cursor).map_or(0, |e| e.height);
+        let mut mempool = self.mempool();
+        let now = self.now();
+        for hash in disconnected.iter().rev() {
+            if let Ok(Some(block)) = chain.block(hash) {
+                for tx in block.txdata.into_iter().skip(1) {
+                    let _ = mempool.accept(chain, tx, now, 0, false);
+                }
+            }
+        }
+        for height in fork_height + 1..=chain.height() {
+            let hash = chain.block_hash(height).expect("active height");
+            if let Ok(Some(block)) = chain.block(&hash) {
+                mempool.remove_for_block(&block);
+            }
+        }
     }
 
     /// Seconds since the epoch, or the mock time if one is set.

@@ -3,6 +3,7 @@
 //! methods, results and errors.
 
 pub mod context;
+pub mod mempool;
 pub mod mining;
 pub mod rpc;
 

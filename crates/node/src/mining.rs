@@ -7,41 +7,46 @@ use chain::BlockError;
 
 use crate::context::Node;
 
-/// Mines `count` blocks paying `payout`, each accepted before the next is
-/// built. Returns their hashes.
+/// Room kept in a block for the coinbase, as Core's miner keeps.
+const COINBASE_RESERVED_WEIGHT: u64 = 8_000;
+
+/// Mines `count` blocks paying `payout`, each with the mempool's best
+/// transactions, each accepted before the next is built. Returns their
+/// hashes.
 pub fn generate(node: &Node, payout: &ScriptBuf, count: u32) -> Result<Vec<BlockHash>, BlockError> {
     let mut hashes = Vec::with_capacity(count as usize);
     for _ in 0..count {
         if node.shutdown_requested() {
             break;
         }
-        let hash = {
-            let mut chain = node.chain();
+        let hash = node.change_chain(|chain| {
+            let selected = node
+                .mempool()
+                .select(chain::consensus::MAX_BLOCK_WEIGHT - COINBASE_RESERVED_WEIGHT);
+            let fees = selected.iter().map(|e| e.fee).sum::<Amount>();
+            let transactions: Vec<_> = selected.into_iter().map(|e| e.tx).collect();
             // The same tip, payout and second give the same block; one the
             // index already holds (say, invalidated) is skipped by taking a
             // later time.
             let mut time = node.now() as u32;
             loop {
-                let block = build_block(&chain, payout.clone(), Vec::new(), Amount::ZERO, time);
+                let block = build_block(chain, payout.clone(), transactions.clone(), fees, time);
                 match chain.process_block(&block, node.now()) {
-                    Ok(_) => break block.block_hash(),
+                    Ok(_) => return Ok(block.block_hash()),
                     Err(BlockError::Duplicate | BlockError::DuplicateInvalid) => {
                         time = block.header.time + 1
                     }
                     Err(error) => return Err(error),
                 }
             }
-        };
-        log_tip(node);
-        node.notify_tip();
+        })?;
         hashes.push(hash);
     }
     Ok(hashes)
 }
 
 /// Bitcoin Core's `UpdateTip:` line.
-pub fn log_tip(node: &Node) {
-    let chain = node.chain();
+pub fn log_tip(node: &Node, chain: &chain::ChainState) {
     let entry = chain.tip_entry();
     node.log(format!(
         "UpdateTip: new best={} height={} version=0x{:08x} log2_work={:.6} tx={} date='{}'",

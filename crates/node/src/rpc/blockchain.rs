@@ -326,17 +326,14 @@ static INVALIDATEBLOCK: Method = Method {
     summary: "Permanently marks a block as invalid, as if it violated a consensus rule.",
     handler: |node, params| {
         let hash: BlockHash = parse_hash(params.str(0).unwrap_or_default(), "blockhash")?;
-        {
-            let mut chain = node.chain();
+        node.change_chain(|chain| {
             if chain.entry(&hash).is_none() {
                 return Err(not_found());
             }
             chain
                 .invalidate_block(&hash)
-                .map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))?;
-        }
-        crate::mining::log_tip(node);
-        node.notify_tip();
+                .map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))
+        })?;
         Ok(Value::Null)
     },
 };
@@ -348,15 +345,12 @@ static RECONSIDERBLOCK: Method = Method {
     summary: "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.",
     handler: |node, params| {
         let hash: BlockHash = parse_hash(params.str(0).unwrap_or_default(), "blockhash")?;
-        {
-            let mut chain = node.chain();
+        node.change_chain(|chain| {
             if chain.entry(&hash).is_none() {
                 return Err(not_found());
             }
-            chain.reconsider_block(&hash).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))?;
-        }
-        crate::mining::log_tip(node);
-        node.notify_tip();
+            chain.reconsider_block(&hash).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))
+        })?;
         Ok(Value::Null)
     },
 };

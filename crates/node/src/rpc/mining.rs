@@ -68,7 +68,7 @@ static GETMININGINFO: Method = Method {
             "difficulty": encode::double(encode::difficulty(entry.header.bits)),
             "target": hex::encode(entry.header.target().to_be_bytes()),
             "networkhashps": 0,
-            "pooledtx": 0,
+            "pooledtx": node.mempool().len(),
             "chain": node.chain_name,
             "warnings": [],
         }))
@@ -98,13 +98,9 @@ static SUBMITBLOCK: Method = Method {
                 "Block does not start with a coinbase",
             ));
         }
-        let result = node.chain().process_block(&block, node.now());
+        let result = node.change_chain(|chain| chain.process_block(&block, node.now()));
         match result {
-            Ok(_) => {
-                crate::mining::log_tip(node);
-                node.notify_tip();
-                Ok(Value::Null)
-            }
+            Ok(_) => Ok(Value::Null),
             // BIP22 answers: "duplicate", "inconclusive", or the reason.
             Err(chain::BlockError::Duplicate) => Ok(json!("duplicate")),
             Err(chain::BlockError::DuplicateInvalid) => Ok(json!("duplicate-invalid")),

@@ -10,5 +10,6 @@ pub mod error;
 pub mod http;
 pub mod mining;
 pub mod params;
+pub mod rawtransactions;
 pub mod table;
 pub mod util;

@@ -53,6 +53,7 @@ pub fn methods() -> Vec<&'static Method> {
     all.extend(super::control::METHODS);
     all.extend(super::blockchain::METHODS);
     all.extend(super::mining::METHODS);
+    all.extend(super::rawtransactions::METHODS);
     all.extend(super::util::METHODS);
     all
 }
