@@ -14,7 +14,7 @@ use common::chainparams::ChainParams;
 use common::init::{check_section_only_args, init_config, InitError};
 use common::logging::{LogCategory, LogOptions, Logger};
 use node::rpc::auth::Auth;
-use node::{LogLine, Node};
+use node::Node;
 
 /// An error that stops startup, printed as `Error: <message>`.
 struct Fatal(String);
@@ -109,18 +109,12 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         chainstate.tip(),
         chainstate.height()
     ));
-    let log_sink = logger.clone();
     let node = Node::new(
         chainstate,
         params.network,
         dirs.chain.name(),
         args.get_bool("txindex", false),
-        Arc::new(
-            move |line: LogLine| match line.category.and_then(LogCategory::from_name) {
-                Some(category) => log_sink.debug(category, format_args!("{}", line.message)),
-                None => log_sink.info(format_args!("{}", line.message)),
-            },
-        ),
+        logger.clone(),
     );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,18 +8,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bitcoin::BlockHash;
 use chain::ChainState;
+use common::logging::{LogCategory, Logger};
 
 use crate::mempool::Mempool;
-
-/// Where the node's log lines go (the executable wires its logger here).
-pub type LogFn = Arc<dyn Fn(LogLine) + Send + Sync>;
-
-/// One log line: `category` is `None` for always-on lines, else a Bitcoin
-/// Core category name (`rpc`, `validation`, ...) logged at debug level.
-pub struct LogLine {
-    pub category: Option<&'static str>,
-    pub message: String,
-}
 
 pub struct Node {
     chain: Mutex<ChainState>,
@@ -36,7 +27,8 @@ pub struct Node {
     /// `-txindex`: getrawtransaction may look transactions up by txid.
     pub txindex: bool,
     shutdown_signal: tokio::sync::Notify,
-    log: LogFn,
+    /// The process's logger; `logging` changes its categories at runtime.
+    pub logger: Logger,
 }
 
 impl Node {
@@ -45,7 +37,7 @@ impl Node {
         network: bitcoin::Network,
         chain_name: &str,
         txindex: bool,
-        log: LogFn,
+        logger: Logger,
     ) -> Arc<Node> {
         Arc::new(Node {
             chain: Mutex::new(chain),
@@ -58,7 +50,7 @@ impl Node {
             shutdown: AtomicBool::new(false),
             txindex,
             shutdown_signal: tokio::sync::Notify::new(),
-            log,
+            logger,
         })
     }
 
@@ -138,17 +130,11 @@ impl Node {
     }
 
     pub fn log(&self, message: String) {
-        (self.log)(LogLine {
-            category: None,
-            message,
-        });
+        self.logger.info(format_args!("{message}"));
     }
 
-    pub fn log_debug(&self, category: &'static str, message: String) {
-        (self.log)(LogLine {
-            category: Some(category),
-            message,
-        });
+    pub fn log_debug(&self, category: LogCategory, message: String) {
+        self.logger.debug(category, format_args!("{message}"));
     }
 
     /// Called after the tip moved: wakes `waitfornewblock` and friends.

@@ -7,7 +7,7 @@ pub mod mempool;
 pub mod mining;
 pub mod rpc;
 
-pub use context::{LogFn, LogLine, Node};
+pub use context::Node;
 
 /// The version number RPCs report (`getnetworkinfo`'s `version`), in
 /// Bitcoin Core's MMmmpp form.

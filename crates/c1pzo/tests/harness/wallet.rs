@@ -25,6 +25,11 @@ impl Key {
         ScriptBuf::new_p2wpkh(&self.public.wpubkey_hash())
     }
 
+    /// The compressed public key as hex (for descriptors).
+    pub fn public_hex(&self) -> String {
+        self.public.to_string()
+    }
+
     pub fn address(&self) -> String {
         Address::p2wpkh(&self.public, Network::Regtest).to_string()
     }

@@ -7,7 +7,15 @@ use super::params::{optional, required, Kind, Params};
 use super::table::{self, Method};
 use crate::context::Node;
 
-pub static METHODS: &[&Method] = &[&HELP, &STOP, &UPTIME, &ECHO, &ECHOJSON, &SETMOCKTIME];
+pub static METHODS: &[&Method] = &[
+    &HELP,
+    &LOGGING,
+    &STOP,
+    &UPTIME,
+    &ECHO,
+    &ECHOJSON,
+    &SETMOCKTIME,
+];
 
 static HELP: Method = Method {
     name: "help",
@@ -104,6 +112,41 @@ static SETMOCKTIME: Method = Method {
             ));
         }
         node.set_mocktime(time);
+        node.logger.set_mocktime(time);
         Ok(Value::Null)
+    },
+};
+
+static LOGGING: Method = Method {
+    name: "logging",
+    category: "control",
+    args: &[
+        optional("include", Kind::Arr, "The categories to add to debug logging"),
+        optional("exclude", Kind::Arr, "The categories to remove from debug logging"),
+    ],
+    summary: "Gets and sets the logging configuration. With no arguments, returns which debug categories are on.",
+    handler: |node, params| {
+        for (position, enable) in [(0, true), (1, false)] {
+            let names = params.get(position).and_then(Value::as_array).cloned().unwrap_or_default();
+            for name in names {
+                let name = name.as_str().unwrap_or_default();
+                let known = if enable {
+                    node.logger.enable_category(name)
+                } else {
+                    node.logger.disable_category(name)
+                };
+                if !known {
+                    return Err(RpcError::new(code::INVALID_PARAMETER, format!("unknown logging category {name}")));
+                }
+            }
+        }
+        let enabled = node.logger.categories();
+        let mut all: Vec<common::logging::LogCategory> = common::logging::LogCategory::ALL.to_vec();
+        all.sort_by_key(|c| c.name());
+        let mut object = serde_json::Map::new();
+        for category in all {
+            object.insert(category.name().into(), json!(enabled.contains(category)));
+        }
+        Ok(Value::Object(object))
     },
 };

@@ -176,7 +176,7 @@ fn single(node: &Node, item: &Value) -> (StatusCode, Option<Value>) {
         None => Err(RpcError::new(code::INVALID_REQUEST, "Missing method")),
         Some(Value::String(method)) => {
             node.log_debug(
-                "rpc",
+                common::logging::LogCategory::Rpc,
                 format!("ThreadRPCServer method={method} user=__cookie__"),
             );
             table::dispatch(node, method, object.get("params"))

@@ -73,7 +73,7 @@ static SENDRAWTRANSACTION: Method = Method {
         let result = node.mempool().accept(&chain, tx, node.now(), max_feerate, false);
         match result {
             Ok(accepted) => {
-                node.log_debug("mempool", format!("AcceptToMemoryPool: accepted {} (poolsz {} txn)", accepted.txid, node.mempool().len()));
+                node.log_debug(common::logging::LogCategory::Mempool, format!("AcceptToMemoryPool: accepted {} (poolsz {} txn)", accepted.txid, node.mempool().len()));
                 Ok(json!(accepted.txid.to_string()))
             }
             Err(rejection) => match rejection.kind {
