@@ -21,7 +21,7 @@ use serde_json::json;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The area to measure: `depends` or `ipc`.
+    /// The area to measure: `depends`, `ipc` or `node`.
     pub area: String,
     /// Only the no-op figures (skips the cold builds, which take minutes).
     #[arg(long)]
@@ -40,7 +40,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.area.as_str() {
         "depends" => {}
         "ipc" => return ipc(),
-        other => bail!("unknown bench area `{other}`; areas: depends, ipc"),
+        "node" => return node(),
+        other => bail!("unknown bench area `{other}`; areas: depends, ipc, node"),
     }
     let root = crate::repo_root();
     let out_dir = root.join("target/bench");
@@ -122,6 +123,23 @@ fn ipc() -> Result<()> {
     let bench = root.join("target/release/examples/ipc_bench");
     xshell::cmd!(sh, "{bench} --out {out}").run()?;
     eprintln!("written: {}", out.join("ipc.{json,md}").display());
+    Ok(())
+}
+
+/// `cargo xtask bench node`: builds the release `c1pzod` and the node
+/// benchmark and runs it; the figures land in target/bench/node.{json,md}.
+fn node() -> Result<()> {
+    let root = crate::repo_root();
+    let sh = crate::test_cmd::shell_with_depends(&root)?;
+    xshell::cmd!(
+        sh,
+        "cargo build --release --locked -p c1pzo --bins --examples"
+    )
+    .run()?;
+    let out = root.join("target/bench");
+    let bench = root.join("target/release/examples/node_bench");
+    xshell::cmd!(sh, "{bench} --out {out}").run()?;
+    eprintln!("written: {}", out.join("node.{json,md}").display());
     Ok(())
 }
 
