@@ -155,12 +155,25 @@ fn run(argv: &[String]) -> Result<ExitCode, Failure> {
                 .get_path("rpccookiefile")
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_RPC_COOKIE_FILE));
             let path = common::datadir::resolve_in(&network_dir, &cookie_file);
-            let cookie = std::fs::read_to_string(&path).map_err(|_| {
-                fail(format!(
-                    "error: Could not locate RPC credentials. No authentication cookie could be found, and RPC password is not set.  See -rpcpassword and -stdinrpcpass.  Configuration file: ({})",
-                    args.config_path().map(|p| p.display().to_string()).unwrap_or_default()
-                ))
-            })?;
+            // With -rpcwait the node may not have written its cookie yet.
+            let waiting = args.get_bool("rpcwait", false);
+            let limit = match args.get_int("rpcwaittimeout", 0) {
+                n if n > 0 => Some(Duration::from_secs(n as u64)),
+                _ => None,
+            };
+            let started = std::time::Instant::now();
+            let cookie = loop {
+                match std::fs::read_to_string(&path) {
+                    Ok(cookie) => break cookie,
+                    Err(_) if waiting && limit.is_none_or(|l| started.elapsed() < l) => {
+                        std::thread::sleep(Duration::from_millis(250));
+                    }
+                    Err(_) => return Err(fail(format!(
+                        "error: Could not locate RPC credentials. No authentication cookie could be found, and RPC password is not set.  See -rpcpassword and -stdinrpcpass.  Configuration file: ({})",
+                        args.config_path().map(|p| p.display().to_string()).unwrap_or_default()
+                    ))),
+                }
+            };
             let (user, password) = cookie.trim().split_once(':').unwrap_or(("", ""));
             (user.to_string(), password.to_string())
         }

@@ -110,14 +110,150 @@ fn kill_9_while_mining_loses_nothing_accepted() {
             "accepted block {hash} lost"
         );
     }
-    // The UTXO set matches the tip: one coin per coinbase, nothing spent.
+    // The UTXO set is exactly the one these blocks make: a second node fed
+    // the same blocks computes the same hash.
     let utxos = node.call("gettxoutsetinfo", json!([]));
     assert_eq!(utxos["height"].as_u64().unwrap(), height);
     assert_eq!(utxos["txouts"].as_u64().unwrap(), height);
+    assert_eq!(
+        replayed(&node)["hash_serialized_3"],
+        utxos["hash_serialized_3"]
+    );
     // And it keeps working.
     node.generate(1);
     assert_eq!(
         node.call("getblockcount", json!([])).as_u64().unwrap(),
         height + 1
     );
+}
+
+/// A fresh node given every block of `node`'s active chain; returns its
+/// gettxoutsetinfo.
+fn replayed(node: &TestNode) -> serde_json::Value {
+    let copy = TestNode::start(&[]);
+    let height = node.call("getblockcount", json!([])).as_u64().unwrap();
+    for h in 1..=height {
+        let hash = node.call("getblockhash", json!([h]));
+        let raw = node.call("getblock", json!([hash, 0]));
+        assert_eq!(
+            copy.call("submitblock", json!([raw])),
+            serde_json::Value::Null
+        );
+    }
+    copy.call("gettxoutsetinfo", json!([]))
+}
+
+#[test]
+fn kill_9_during_shutdown_leaves_a_consistent_chainstate() {
+    let mut node = TestNode::start(&[]);
+    node.generate(30);
+    let before = node.call("gettxoutsetinfo", json!([]));
+    // Ask for shutdown and kill it while it is shutting down.
+    let _ = node.rpc("stop", json!([]));
+    std::thread::sleep(Duration::from_millis(5));
+    node.kill_9();
+    node.launch();
+    assert_eq!(node.call("gettxoutsetinfo", json!([])), before);
+    assert_eq!(
+        replayed(&node)["hash_serialized_3"],
+        before["hash_serialized_3"]
+    );
+}
+
+#[test]
+fn config_file_sections_pid_and_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let rpc_port = harness::free_port();
+    // Top-level rpcport is ignored on regtest (network-only option); the
+    // [regtest] section's applies, as in Bitcoin Core.
+    std::fs::write(
+        dir.path().join("c1pzo.conf"),
+        format!("regtest=1\nrpcport=1\nincludeconf=extra.conf\n[regtest]\nrpcport={rpc_port}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("extra.conf"), "txindex=1\n").unwrap();
+    let out = Command::new(harness::node_exe())
+        .arg(format!("-datadir={}", dir.path().display()))
+        .args(["-daemon", "-printtoconsole=0"])
+        .output()
+        .unwrap();
+    let net = dir.path().join("regtest");
+    let _daemon = KillOnDrop(net.join("c1pzod.pid"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "c1pzo starting\n");
+    let cli = |args: &[&str]| {
+        Command::new(harness::cli_exe())
+            .arg(format!("-datadir={}", dir.path().display()))
+            .args(["-rpcwait", "-rpcwaittimeout=30"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // The cli reads the same config: regtest and the section's port.
+    let out = cli(&["getblockcount"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid: i32 = std::fs::read_to_string(net.join("c1pzod.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid > 0);
+    // -txindex from the included file is on: a coinbase is found by txid.
+    let hashes = cli(&["generatetoaddress", "1", harness::ADDRESS]);
+    let hashes: serde_json::Value = serde_json::from_slice(&hashes.stdout).unwrap();
+    let block = cli(&["getblock", hashes[0].as_str().unwrap()]);
+    let block: serde_json::Value = serde_json::from_slice(&block.stdout).unwrap();
+    let out = cli(&["getrawtransaction", block["tx"][0].as_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second node on the same data directory is refused.
+    let out = Command::new(harness::node_exe())
+        .arg(format!("-datadir={}", dir.path().display()))
+        .arg("-printtoconsole=0")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Cannot obtain a lock on directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&cli(&["stop"]).stdout),
+        "c1pzo stopping\n"
+    );
+    let started = std::time::Instant::now();
+    while net.join("c1pzod.pid").exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !net.join("c1pzod.pid").exists(),
+        "the pid file goes at shutdown"
+    );
+}
+
+/// Kills the daemon named in a pid file if the test ends without stopping
+/// it, so a failed test leaves no node behind.
+struct KillOnDrop(std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                // SAFETY: kill(2) on the daemon this test started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
 }
