@@ -116,6 +116,7 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         args.get_bool("txindex", false),
         logger.clone(),
     );
+    node.mempool().require_standard = !args.get_bool("acceptnonstdtxn", false);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.get_int("rpcthreads", 4).clamp(1, 64) as usize)
@@ -125,11 +126,13 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
     let served = if args.get_bool("server", true) {
         let (auth, cookie_path) = rpc_auth(&args, &dirs.network)?;
         cookie = cookie_path;
+        let allowed = node::rpc::allow::AllowList::new(&args.get_all("rpcallowip"))?;
         let listeners = rpc_listeners(&args, params.default_rpc_port, &logger)?;
         Some(runtime.spawn(node::rpc::http::serve(
             node.clone(),
             listeners,
             Arc::new(auth),
+            Arc::new(allowed),
         )))
     } else {
         None
@@ -232,7 +235,20 @@ fn rpc_listeners(
             args.get("rpcport").unwrap_or_default()
         ))
     })?;
-    let binds = args.get_all("rpcbind");
+    // As in Core: -rpcbind counts only together with -rpcallowip, so a
+    // typo cannot open the RPC server to everyone.
+    let mut binds = args.get_all("rpcbind");
+    if !binds.is_empty() && !args.is_set("rpcallowip") {
+        logger.warning(format_args!(
+            "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect"
+        ));
+        binds.clear();
+    }
+    if binds.is_empty() && args.is_set("rpcallowip") {
+        logger.warning(format_args!(
+            "Option -rpcallowip was specified without -rpcbind; this doesn't usually make sense"
+        ));
+    }
     let mut addresses: Vec<SocketAddr> = Vec::new();
     if binds.is_empty() {
         addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));

@@ -133,3 +133,53 @@ fn rpcuser_and_rpcauth_work_and_get_is_refused() {
     let response = reqwest::blocking::get(format!("http://127.0.0.1:{}/", node.rpc_port)).unwrap();
     assert_eq!(response.status().as_u16(), 405);
 }
+
+/// A non-loopback address of this machine, if it has one (no packet is
+/// sent: connecting a UDP socket only picks the route).
+fn local_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("10.255.255.255:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn rpcallowip_and_rpcbind_decide_who_may_call() {
+    // -rpcbind alone is ignored (loopback stays the only listener).
+    let node = TestNode::start(&["-rpcbind=0.0.0.0"]);
+    assert_eq!(node.call("getblockcount", json!([])), 0);
+    assert!(node
+        .debug_log()
+        .contains("Option -rpcbind was ignored because -rpcallowip was not specified"));
+    drop(node);
+
+    let Some(ip) = local_address() else {
+        eprintln!("no non-loopback address on this machine; the 403 case is covered by the allow-list unit tests");
+        return;
+    };
+    // A documentation subnet this machine is not in.
+    let elsewhere = if ip.to_string().starts_with("203.0.113.") {
+        "198.51.100.0/24"
+    } else {
+        "203.0.113.0/24"
+    };
+    let node = TestNode::start_at(
+        ip,
+        &[
+            &format!("-rpcbind={ip}"),
+            &format!("-rpcallowip={elsewhere}"),
+        ],
+    );
+    // From this machine's own address, which is not in that subnet: 403.
+    let (status, _) = node.post(
+        r#"{"method":"getblockcount","id":1}"#,
+        node.cookie().as_deref(),
+    );
+    assert_eq!(status, 403);
+    drop(node);
+    let node = TestNode::start_at(
+        ip,
+        &[&format!("-rpcbind={ip}"), &format!("-rpcallowip={ip}")],
+    );
+    assert_eq!(node.call("getblockcount", json!([])), 0);
+}

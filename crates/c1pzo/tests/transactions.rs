@@ -307,7 +307,16 @@ fn a_reorg_returns_transactions_to_the_mempool() {
         json!([txid]),
         "back in the mempool"
     );
-    assert_eq!(node.call("gettxout", json!([txid, 0])), Value::Null);
+    assert_eq!(
+        node.call("gettxout", json!([txid, 0, false])),
+        Value::Null,
+        "not in the UTXO set"
+    );
+    assert_eq!(
+        node.call("gettxout", json!([txid, 0]))["confirmations"],
+        0,
+        "but in the mempool"
+    );
 
     node.call("reconsiderblock", json!([mined[0]]));
     assert_eq!(node.call("getrawmempool", json!([])), json!([]));
@@ -354,4 +363,52 @@ fn raw_transaction_tools_decode_and_create() {
         "{}",
         err.message
     );
+}
+
+#[test]
+fn acceptnonstdtxn_lifts_policy_and_verbosity_3_shows_prevouts() {
+    // Forty OP_TRUEs: valid, spendable by anyone, and not a standard script.
+    let bare_true = bitcoin::ScriptBuf::from_bytes(vec![0x51; 40]);
+    for (args, allowed) in [(&[][..], false), (&["-acceptnonstdtxn=1"][..], true)] {
+        let (node, key, hashes) = funded(args);
+        let coinbase = coinbase_txid(&node, &hashes[0]);
+        let tx = key.spend(
+            coinbase,
+            0,
+            REWARD,
+            bare_true.clone(),
+            Amount::from_sat(10_000),
+        );
+        let test = node.call("testmempoolaccept", json!([[to_hex(&tx)]]));
+        assert_eq!(test[0]["allowed"], allowed, "{test}");
+        if !allowed {
+            assert_eq!(test[0]["reject-reason"], "scriptpubkey");
+            continue;
+        }
+        let txid = node.call("sendrawtransaction", json!([to_hex(&tx)]));
+        // gettxout sees the mempool by default: the spent coin is gone and
+        // the new output is there with 0 confirmations.
+        assert_eq!(
+            node.call("gettxout", json!([coinbase.to_string(), 0])),
+            Value::Null
+        );
+        assert!(node
+            .call("gettxout", json!([coinbase.to_string(), 0, false]))
+            .is_object());
+        assert_eq!(node.call("gettxout", json!([txid, 0]))["confirmations"], 0);
+        let mined = node.call("generatetoaddress", json!([1, key.address()]));
+        let block = node.call("getblock", json!([mined[0], 3]));
+        let spend = &block["tx"][1];
+        assert_eq!(spend["fee"].to_string(), "0.00010000");
+        assert_eq!(spend["vin"][0]["prevout"]["generated"], true);
+        assert_eq!(spend["vin"][0]["prevout"]["height"], 1);
+        assert_eq!(
+            spend["vin"][0]["prevout"]["value"].to_string(),
+            "50.00000000"
+        );
+        assert_eq!(
+            spend["vin"][0]["prevout"]["scriptPubKey"]["address"],
+            json!(key.address())
+        );
+    }
 }

@@ -167,6 +167,11 @@ impl ChainState {
         self.store.coin(outpoint)
     }
 
+    /// What block `hash` spent (its undo data), if it was connected.
+    pub fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        self.store.undo(hash)
+    }
+
     /// The active block holding `txid` (the transaction index is kept for
     /// every block; `-txindex` decides whether RPCs may use it).
     pub fn tx_block(&self, txid: &bitcoin::Txid) -> Result<Option<BlockHash>, StoreError> {

@@ -78,13 +78,25 @@ pub struct Accepted {
     pub vsize: u64,
 }
 
-#[derive(Default)]
 pub struct Mempool {
+    /// Core's `-acceptnonstdtxn=0` (the default): policy rules apply.
+    pub require_standard: bool,
     entries: HashMap<Txid, Entry>,
     /// Which entry spends each outpoint.
     spent_by: HashMap<OutPoint, Txid>,
     /// Entries in arrival order, for listing.
     order: Vec<Txid>,
+}
+
+impl Default for Mempool {
+    fn default() -> Mempool {
+        Mempool {
+            require_standard: true,
+            entries: HashMap::new(),
+            spent_by: HashMap::new(),
+            order: Vec::new(),
+        }
+    }
 }
 
 impl Mempool {
@@ -161,7 +173,9 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(reject(RejectKind::Invalid, "coinbase"));
         }
-        check_standard(&tx)?;
+        if self.require_standard {
+            check_standard(&tx)?;
+        }
         let spend_height = chain.height() + 1;
         let cutoff = chain.median_time_past(&chain.tip());
         if !is_final(&tx, spend_height, cutoff) {

@@ -55,6 +55,9 @@ pub struct RpcError {
 
 pub struct TestNode {
     pub dir: tempfile::TempDir,
+    /// The address RPC is reached at (127.0.0.1 unless `-rpcbind` says
+    /// otherwise).
+    pub rpc_host: std::net::IpAddr,
     pub rpc_port: u16,
     pub p2p_port: u16,
     pub extra_args: Vec<String>,
@@ -64,7 +67,13 @@ pub struct TestNode {
 impl TestNode {
     /// Starts a node and waits until RPC answers.
     pub fn start(extra_args: &[&str]) -> TestNode {
+        TestNode::start_at([127, 0, 0, 1].into(), extra_args)
+    }
+
+    /// Starts a node whose RPC is reached at `rpc_host`.
+    pub fn start_at(rpc_host: std::net::IpAddr, extra_args: &[&str]) -> TestNode {
         let mut node = TestNode {
+            rpc_host,
             dir: tempfile::tempdir().expect("a temp dir"),
             rpc_port: free_port(),
             p2p_port: free_port(),
@@ -139,6 +148,13 @@ impl TestNode {
         }
     }
 
+    pub fn url(&self) -> String {
+        format!(
+            "http://{}/",
+            std::net::SocketAddr::new(self.rpc_host, self.rpc_port)
+        )
+    }
+
     pub fn cookie(&self) -> Option<String> {
         std::fs::read_to_string(self.network_dir().join(".cookie")).ok()
     }
@@ -149,9 +165,7 @@ impl TestNode {
             .timeout(Duration::from_secs(5))
             .build()
             .ok()?;
-        let mut request = client
-            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
-            .body(body.to_string());
+        let mut request = client.post(self.url()).body(body.to_string());
         if let Some((user, password)) = self.cookie().as_deref().and_then(|c| c.split_once(':')) {
             request = request.basic_auth(user, Some(password));
         }
@@ -166,7 +180,7 @@ impl TestNode {
             .build()
             .expect("a client");
         let mut request = client
-            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
+            .post(self.url())
             .header("Content-Type", "application/json")
             .body(body.to_string());
         if let Some((user, password)) = credentials.and_then(|c| c.split_once(':')) {
@@ -187,7 +201,7 @@ impl TestNode {
             .expect("a client");
         let (user, password) = cookie.split_once(':').unwrap_or(("", ""));
         let response = client
-            .post(format!("http://127.0.0.1:{}/", self.rpc_port))
+            .post(self.url())
             .basic_auth(user, Some(password))
             .body(body.to_string())
             .send()

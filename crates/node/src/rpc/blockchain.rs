@@ -174,17 +174,40 @@ static GETBLOCK: Method = Method {
         object.insert("strippedsize".into(), json!(stripped));
         object.insert("size".into(), json!(size));
         object.insert("weight".into(), json!(weight));
+        // Verbosity 2 and 3 add fees and (3) each input's prevout, from
+        // the block's undo data: the coins it spent, in input order.
+        let undo = if verbosity >= 2 {
+            node.chain().undo(&hash).map_err(db)?
+        } else {
+            None
+        };
+        let mut spent = undo.map(|u| u.spent.into_iter());
         let txs: Vec<Value> = block
             .txdata
             .iter()
             .map(|tx| {
                 if verbosity == 1 {
-                    json!(tx.compute_txid().to_string())
-                } else {
-                    let mut decoded = encode::transaction(tx, node.network);
-                    decoded["hex"] = json!(hex::encode(bitcoin::consensus::encode::serialize(tx)));
-                    decoded
+                    return json!(tx.compute_txid().to_string());
                 }
+                let mut decoded = encode::transaction(tx, node.network);
+                if let (Some(spent), false) = (spent.as_mut(), tx.is_coinbase()) {
+                    let coins: Vec<_> = spent.by_ref().take(tx.input.len()).collect();
+                    let value_in: u64 = coins.iter().map(|(_, c)| c.output.value.to_sat()).sum();
+                    let value_out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+                    if verbosity >= 3 {
+                        for (i, (_, coin)) in coins.iter().enumerate() {
+                            decoded["vin"][i]["prevout"] = json!({
+                                "generated": coin.is_coinbase,
+                                "height": coin.height,
+                                "value": encode::amount(coin.output.value),
+                                "scriptPubKey": encode::script_pubkey(&coin.output.script_pubkey, node.network),
+                            });
+                        }
+                    }
+                    decoded["fee"] = encode::amount(bitcoin::Amount::from_sat(value_in.saturating_sub(value_out)));
+                }
+                decoded["hex"] = json!(hex::encode(bitcoin::consensus::encode::serialize(tx)));
+                decoded
             })
             .collect();
         // Core lists tx before the header's trailing fields; order kept.
@@ -295,13 +318,32 @@ static GETTXOUT: Method = Method {
                 "Invalid parameter, vout cannot be negative",
             ));
         }
+        let outpoint = OutPoint {
+            txid,
+            vout: vout as u32,
+        };
+        let include_mempool = params.bool_or(2, true);
         let chain = node.chain();
-        let coin = chain
-            .coin(&OutPoint {
-                txid,
-                vout: vout as u32,
-            })
-            .map_err(db)?;
+        if include_mempool {
+            let mempool = node.mempool();
+            // Spent by a waiting transaction: gone, as far as Core says.
+            if mempool.spender(&outpoint).is_some() {
+                return Ok(Value::Null);
+            }
+            if let Some(entry) = mempool.get(&txid) {
+                let Some(output) = entry.tx.output.get(outpoint.vout as usize) else {
+                    return Ok(Value::Null);
+                };
+                return Ok(json!({
+                    "bestblock": chain.tip().to_string(),
+                    "confirmations": 0,
+                    "value": encode::amount(output.value),
+                    "scriptPubKey": encode::script_pubkey(&output.script_pubkey, node.network),
+                    "coinbase": false,
+                }));
+            }
+        }
+        let coin = chain.coin(&outpoint).map_err(db)?;
         let Some(coin) = coin else {
             return Ok(Value::Null);
         };

@@ -13,6 +13,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method as HttpMethod, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::allow::AllowList;
 use super::auth::Auth;
 use super::error::{code, RpcError};
 use super::table;
@@ -26,15 +27,16 @@ pub async fn serve(
     node: Arc<Node>,
     listeners: Vec<TcpListener>,
     auth: Arc<Auth>,
+    allowed: Arc<AllowList>,
 ) -> std::io::Result<()> {
     let mut tasks = Vec::new();
     for listener in listeners {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let (node, auth) = (node.clone(), auth.clone());
+        let (node, auth, allowed) = (node.clone(), auth.clone(), allowed.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                let (stream, _) = match listener.accept().await {
+                let (stream, peer) = match listener.accept().await {
                     Ok(accepted) => accepted,
                     Err(_) => {
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -42,9 +44,20 @@ pub async fn serve(
                     }
                 };
                 let (node, auth) = (node.clone(), auth.clone());
+                let client_allowed = allowed.allows(&peer.ip());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
-                        handle(node.clone(), auth.clone(), request)
+                        let (node, auth) = (node.clone(), auth.clone());
+                        async move {
+                            if !client_allowed {
+                                node.log_debug(
+                                    common::logging::LogCategory::Http,
+                                    format!("HTTP request from {peer} rejected: Client network is not allowed RPC access"),
+                                );
+                                return Ok(respond(StatusCode::FORBIDDEN, String::new()));
+                            }
+                            handle(node, auth, request).await
+                        }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new()

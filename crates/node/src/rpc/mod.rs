@@ -2,6 +2,7 @@
 //! method table ([`table`]) and the methods, grouped as Bitcoin Core's
 //! `help` groups them.
 
+pub mod allow;
 pub mod auth;
 pub mod blockchain;
 pub mod control;
