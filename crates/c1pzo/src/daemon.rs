@@ -14,6 +14,7 @@ use common::chainparams::ChainParams;
 use common::init::{check_section_only_args, init_config, InitError};
 use common::logging::{LogCategory, LogOptions, Logger};
 use node::rpc::auth::Auth;
+use node::rpc::http::RpcState;
 use node::Node;
 
 /// An error that stops startup, printed as `Error: <message>`.
@@ -98,12 +99,63 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         })?;
     }
 
-    let chainstate = chain::ChainState::open(
+    // The RPC server starts first and answers -28 while the node loads,
+    // as Core's does, so clients can poll as soon as the port is open.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.get_int("rpcthreads", 4).clamp(1, 64) as usize)
+        .enable_all()
+        .build()?;
+    let rpc = RpcState::new(logger.clone(), "Loading block index…");
+    let mut cookie = None;
+    let served = if args.get_bool("server", true) {
+        let (auth, cookie_path) = rpc_auth(&args, &dirs.network)?;
+        cookie = cookie_path;
+        let allowed = node::rpc::allow::AllowList::new(&args.get_all("rpcallowip"))?;
+        let listeners = rpc_listeners(&args, params.default_rpc_port, &logger)?;
+        Some(runtime.spawn(node::rpc::http::serve(
+            rpc.clone(),
+            listeners,
+            Arc::new(auth),
+            Arc::new(allowed),
+        )))
+    } else {
+        None
+    };
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (signal_tx, mut signal_rx) = tokio::sync::watch::channel(false);
+    {
+        let interrupted = interrupted.clone();
+        runtime.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = signal_tx.send(true);
+        });
+    }
+
+    let loaded = chain::ChainState::open(
         &dirs.network.join("chainstate.redb"),
         consensus(&params),
         &params.genesis,
     )
-    .map_err(|e| Fatal(format!("Error opening block database: {e}")))?;
+    .map_err(|e| Fatal(format!("Error opening block database: {e}")));
+    let chainstate = match loaded {
+        Ok(chainstate) => chainstate,
+        Err(error) => {
+            rpc.request_stop();
+            cleanup(&cookie, &pid_file);
+            return Err(error);
+        }
+    };
     logger.info(format_args!(
         "Loaded best chain: hashBestChain={} height={}",
         chainstate.tip(),
@@ -117,62 +169,42 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         logger.clone(),
     );
     node.mempool().require_standard = !args.get_bool("acceptnonstdtxn", false);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.get_int("rpcthreads", 4).clamp(1, 64) as usize)
-        .enable_all()
-        .build()?;
-    let mut cookie = None;
-    let served = if args.get_bool("server", true) {
-        let (auth, cookie_path) = rpc_auth(&args, &dirs.network)?;
-        cookie = cookie_path;
-        let allowed = node::rpc::allow::AllowList::new(&args.get_all("rpcallowip"))?;
-        let listeners = rpc_listeners(&args, params.default_rpc_port, &logger)?;
-        Some(runtime.spawn(node::rpc::http::serve(
-            node.clone(),
-            listeners,
-            Arc::new(auth),
-            Arc::new(allowed),
-        )))
-    } else {
-        None
-    };
-
-    let signals = node.clone();
-    runtime.spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        signals.request_shutdown();
-    });
+    rpc.ready(node.clone());
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        node.request_shutdown();
+    }
     logger.info(format_args!("init message: Done loading"));
 
     let waiting = node.clone();
     runtime.block_on(async move {
-        waiting.shutdown_requested_async().await;
+        let signalled = async {
+            // Without signal handlers (the sender gone unsent), never.
+            if signal_rx.wait_for(|signalled| *signalled).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            () = waiting.shutdown_requested_async() => {}
+            () = signalled => waiting.request_shutdown(),
+        }
+        rpc.request_stop();
         if let Some(server) = served {
             let _ = server.await;
         }
     });
     logger.info(format_args!("Shutdown: In progress..."));
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    if let Some(path) = cookie {
-        let _ = std::fs::remove_file(path);
-    }
-    if let Some(path) = pid_file {
-        let _ = std::fs::remove_file(path);
-    }
+    cleanup(&cookie, &pid_file);
     drop(node);
     logger.info(format_args!("Shutdown: done"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the files that exist only while the node runs.
+fn cleanup(cookie: &Option<PathBuf>, pid_file: &Option<PathBuf>) {
+    for path in [cookie, pid_file].into_iter().flatten() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// The chainstate's rules from the chain's parameters.

@@ -257,3 +257,59 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+#[test]
+fn rpc_answers_minus_28_until_the_node_has_loaded() {
+    // Poll from the moment the process starts: every answer is either
+    // -28 with a loading message or the real result, never an error of
+    // another kind, and the node ends up ready.
+    let dir = tempfile::tempdir().unwrap();
+    let port = harness::free_port();
+    let mut child = Command::new(harness::node_exe())
+        .args([
+            "-regtest",
+            "-printtoconsole=0",
+            &format!("-datadir={}", dir.path().display()),
+            &format!("-rpcport={port}"),
+        ])
+        .spawn()
+        .unwrap();
+    let cookie = dir.path().join("regtest/.cookie");
+    let client = reqwest::blocking::Client::new();
+    let started = std::time::Instant::now();
+    let mut answers = Vec::new();
+    while started.elapsed() < Duration::from_secs(30) {
+        let Ok(text) = std::fs::read_to_string(&cookie) else {
+            continue;
+        };
+        let (user, password) = text.split_once(':').unwrap();
+        let Ok(response) = client
+            .post(format!("http://127.0.0.1:{port}/"))
+            .basic_auth(user, Some(password))
+            .body(r#"{"method":"getblockcount","id":1}"#)
+            .send()
+        else {
+            continue;
+        };
+        let reply: serde_json::Value = serde_json::from_str(&response.text().unwrap()).unwrap();
+        let done = reply["error"].is_null();
+        answers.push(reply);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let last = answers.last().expect("the node answered");
+    assert_eq!(last["result"], 0, "{answers:?}");
+    for reply in &answers[..answers.len() - 1] {
+        assert_eq!(reply["error"]["code"], -28, "{reply}");
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Loading"),
+            "{reply}"
+        );
+    }
+}

@@ -412,3 +412,47 @@ fn acceptnonstdtxn_lifts_policy_and_verbosity_3_shows_prevouts() {
         );
     }
 }
+
+#[test]
+fn a_reorg_drops_transactions_it_made_invalid_and_mining_goes_on() {
+    let (node, key, hashes) = funded(&[]);
+    let coinbase = coinbase_txid(&node, &hashes[0]);
+    let tx = key.spend(coinbase, 0, REWARD, key.script(), Amount::from_sat(10_000));
+    node.call("sendrawtransaction", json!([to_hex(&tx)]));
+    // Back to height 50: block 1's coinbase is immature again.
+    node.call("invalidateblock", json!([hashes[50]]));
+    assert_eq!(node.call("getblockcount", json!([])), 50);
+    assert_eq!(
+        node.call("getrawmempool", json!([])),
+        json!([]),
+        "the spend left the pool"
+    );
+    // Mining does not trip over it.
+    node.call("generatetoaddress", json!([1, key.address()]));
+    assert_eq!(node.call("getblockcount", json!([])), 51);
+}
+
+#[test]
+fn refused_blocks_are_remembered_and_side_branches_are_inconclusive() {
+    let (node, key, _) = funded(&[]);
+    // An invalid block (it claims too much) is remembered as invalid.
+    let bad = block_with(&node, &key, vec![], 1);
+    assert_eq!(
+        node.call("submitblock", json!([bad])),
+        json!("bad-cb-amount")
+    );
+    assert_eq!(
+        node.call("submitblock", json!([bad])),
+        json!("duplicate-invalid")
+    );
+    // A valid block on an older parent does not become the tip.
+    let tip = node.call("getbestblockhash", json!([]));
+    node.call("invalidateblock", json!([tip]));
+    let side = block_with(&node, &Key::new(2), vec![], 0);
+    node.call("reconsiderblock", json!([tip]));
+    assert_eq!(
+        node.call("submitblock", json!([side])),
+        json!("inconclusive")
+    );
+    assert_eq!(node.call("getbestblockhash", json!([])), tip);
+}

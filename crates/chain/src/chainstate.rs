@@ -115,12 +115,21 @@ impl ChainState {
             cursor = (entry.height > 0).then_some(entry.header.prev_blockhash);
         }
         active.reverse();
-        Ok(ChainState {
+        let mut chainstate = ChainState {
             store,
             consensus,
             index,
             active,
-        })
+        };
+        // A reorganisation is several commits; a crash in the middle leaves
+        // the tip on the lighter chain. Finish it now.
+        let best = chainstate.best_valid_tip();
+        if best != chainstate.tip() {
+            chainstate
+                .activate(best)
+                .map_err(|e| StoreError::Corrupt(format!("finishing a reorganisation: {e}")))?;
+        }
+        Ok(chainstate)
     }
 
     pub fn consensus(&self) -> &Consensus {
@@ -246,10 +255,25 @@ impl ChainState {
             );
             match self.connect_block(batch, &hash, block) {
                 Ok(()) => return Ok(BlockOutcome::NewTip),
-                Err(error) => {
-                    // Nothing was committed: the block is forgotten, and a
-                    // later copy is checked again from scratch.
+                Err(BlockError::Store(message)) => {
+                    // Nothing was committed; a later copy is checked again.
                     self.index.remove(&hash);
+                    return Err(BlockError::Store(message));
+                }
+                Err(error) => {
+                    // Remembered as invalid, as Core marks it: a resubmission
+                    // is "duplicate-invalid", children are "bad-prevblk".
+                    let entry = StoredEntry {
+                        status: BlockStatus::Invalid,
+                        ..entry
+                    };
+                    let mut batch = self.store.begin().map_err(store_err)?;
+                    batch.put_block(block).map_err(store_err)?;
+                    batch.put_entry(&hash, &entry).map_err(store_err)?;
+                    batch.commit().map_err(store_err)?;
+                    if let Some(indexed) = self.index.get_mut(&hash) {
+                        indexed.status = BlockStatus::Invalid;
+                    }
                     return Err(error);
                 }
             }

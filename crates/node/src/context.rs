@@ -92,21 +92,21 @@ impl Node {
                 None => break,
             }
         }
-        let fork_height = chain.entry(&cursor).map_or(0, |e| e.height);
-        let mut mempool = self.mempool();
-        let now = self.now();
+        // Everything is checked again against the new tip, disconnected
+        // blocks' transactions first (they are older), then the pool in
+        // arrival order: what the new chain confirmed, conflicts with, or
+        // made immature or non-final falls out, descendants with it.
+        let mut candidates = Vec::new();
         for hash in disconnected.iter().rev() {
             if let Ok(Some(block)) = chain.block(hash) {
-                for tx in block.txdata.into_iter().skip(1) {
-                    let _ = mempool.accept(chain, tx, now, 0, false);
-                }
+                candidates.extend(block.txdata.into_iter().skip(1));
             }
         }
-        for height in fork_height + 1..=chain.height() {
-            let hash = chain.block_hash(height).expect("active height");
-            if let Ok(Some(block)) = chain.block(&hash) {
-                mempool.remove_for_block(&block);
-            }
+        let mut mempool = self.mempool();
+        candidates.extend(mempool.drain());
+        let now = self.now();
+        for tx in candidates {
+            let _ = mempool.accept(chain, tx, now, 0, false);
         }
     }
 

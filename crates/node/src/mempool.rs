@@ -286,6 +286,18 @@ impl Mempool {
         Ok(accepted)
     }
 
+    /// Empties the pool, returning its transactions in arrival order.
+    pub fn drain(&mut self) -> Vec<Transaction> {
+        let order = std::mem::take(&mut self.order);
+        self.spent_by.clear();
+        let mut entries = std::mem::take(&mut self.entries);
+        order
+            .into_iter()
+            .filter_map(|txid| entries.remove(&txid))
+            .map(|e| e.tx)
+            .collect()
+    }
+
     /// Removes `txid` and everything spending it.
     pub fn remove_with_descendants(&mut self, txid: &Txid) {
         let mut stack = vec![*txid];

@@ -106,6 +106,9 @@ impl TestNode {
 
     /// Runs the executable and waits for RPC (30 s at most).
     pub fn launch(&mut self) {
+        // A node killed with -9 leaves its cookie behind; the new one
+        // writes a fresh one before it listens, so never read the old one.
+        let _ = std::fs::remove_file(self.network_dir().join(".cookie"));
         let child = Command::new(node_exe())
             .args(self.args())
             .stdin(Stdio::null())
@@ -130,11 +133,10 @@ impl TestNode {
                     self.log_tail()
                 );
             }
-            // Up once HTTP answers at all (401 included: -rpcuser nodes
-            // write no cookie).
-            if self
-                .try_post(r#"{"method":"getblockcount","id":0}"#)
-                .is_some()
+            // Up once an authorised call gets anything but -28, "still
+            // warming up".
+            let answer = self.try_post(r#"{"method":"getblockcount","id":0}"#);
+            if answer.is_some_and(|(status, body)| status != 401 && !body.contains("\"code\":-28"))
             {
                 return;
             }
@@ -160,16 +162,30 @@ impl TestNode {
     }
 
     /// Whether the RPC port answers HTTP; with the cookie if there is one.
-    fn try_post(&self, body: &str) -> Option<u16> {
+    fn try_post(&self, body: &str) -> Option<(u16, String)> {
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .ok()?;
         let mut request = client.post(self.url()).body(body.to_string());
-        if let Some((user, password)) = self.cookie().as_deref().and_then(|c| c.split_once(':')) {
+        let arg = |name: &str| {
+            self.extra_args
+                .iter()
+                .find_map(|a| a.strip_prefix(&format!("-{name}=")).map(str::to_string))
+        };
+        let credentials = match arg("rpcpassword") {
+            Some(password) => Some((arg("rpcuser").unwrap_or_default(), password)),
+            None => self.cookie().and_then(|c| {
+                c.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string()))
+            }),
+        };
+        if let Some((user, password)) = credentials {
             request = request.basic_auth(user, Some(password));
         }
-        request.send().ok().map(|r| r.status().as_u16())
+        let response = request.send().ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().unwrap_or_default()))
     }
 
     /// Sends a raw HTTP request body to the RPC port; returns the status

@@ -5,7 +5,8 @@
 
 use std::convert::Infallible;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -17,23 +18,96 @@ use super::allow::AllowList;
 use super::auth::Auth;
 use super::error::{code, RpcError};
 use super::table;
+use common::logging::{LogCategory, Logger};
+
 use crate::context::Node;
 
 /// Bitcoin Core's `MAX_SIZE`, the largest request body it reads.
 pub const MAX_BODY: usize = 0x0200_0000;
 
-/// Serves JSON-RPC on every listener until the node shuts down.
+/// What the server answers with: the node once it has loaded, and until
+/// then the step it is at, which every call gets back as error -28 (Core's
+/// `RPC_IN_WARMUP`), so clients can start polling as soon as the port is
+/// open.
+pub struct RpcState {
+    node: OnceLock<Arc<Node>>,
+    warmup: Mutex<String>,
+    logger: Logger,
+    stop: AtomicBool,
+    stopped: tokio::sync::Notify,
+}
+
+impl RpcState {
+    pub fn new(logger: Logger, status: &str) -> Arc<RpcState> {
+        Arc::new(RpcState {
+            node: OnceLock::new(),
+            warmup: Mutex::new(status.to_string()),
+            logger,
+            stop: AtomicBool::new(false),
+            stopped: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The startup step clients are told about (`Loading block index…`).
+    pub fn set_warmup(&self, status: &str) {
+        *self.warmup.lock().unwrap_or_else(|e| e.into_inner()) = status.to_string();
+    }
+
+    /// Warm-up is over: calls go to `node` from now on.
+    pub fn ready(&self, node: Arc<Node>) {
+        let _ = self.node.set(node);
+    }
+
+    /// Stops the server (after the node's shutdown, or during startup).
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.stopped.notify_waiters();
+    }
+
+    async fn stopped(&self) {
+        loop {
+            let notified = self.stopped.notified();
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Runs a request body: on the node, or answered -28 while warming up.
+    pub fn execute(&self, body: &[u8]) -> (StatusCode, String) {
+        match self.node.get() {
+            Some(node) => execute(node, body),
+            None => {
+                let status = self
+                    .warmup
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                execute_with(body, &|_, _| {
+                    Err(RpcError::new(code::IN_WARMUP, status.clone()))
+                })
+            }
+        }
+    }
+}
+
+/// Serves JSON-RPC on every listener until [`RpcState::request_stop`].
 pub async fn serve(
-    node: Arc<Node>,
+    state: Arc<RpcState>,
     listeners: Vec<TcpListener>,
     auth: Arc<Auth>,
     allowed: Arc<AllowList>,
 ) -> std::io::Result<()> {
+    // Connections are watched so that shutdown lets requests in flight
+    // (`stop`'s own reply among them) finish before the server goes.
+    let graceful = Arc::new(hyper_util::server::graceful::GracefulShutdown::new());
     let mut tasks = Vec::new();
     for listener in listeners {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let (node, auth, allowed) = (node.clone(), auth.clone(), allowed.clone());
+        let (state, auth, allowed) = (state.clone(), auth.clone(), allowed.clone());
+        let graceful = graceful.clone();
         tasks.push(tokio::spawn(async move {
             loop {
                 let (stream, peer) = match listener.accept().await {
@@ -43,34 +117,43 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let (node, auth) = (node.clone(), auth.clone());
+                let (state, auth) = (state.clone(), auth.clone());
+                let watcher = graceful.watcher();
                 let client_allowed = allowed.allows(&peer.ip());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
-                        let (node, auth) = (node.clone(), auth.clone());
+                        let (state, auth) = (state.clone(), auth.clone());
                         async move {
                             if !client_allowed {
-                                node.log_debug(
-                                    common::logging::LogCategory::Http,
-                                    format!("HTTP request from {peer} rejected: Client network is not allowed RPC access"),
+                                state.logger.debug(
+                                    LogCategory::Http,
+                                    format_args!("HTTP request from {peer} rejected: Client network is not allowed RPC access"),
                                 );
                                 return Ok(respond(StatusCode::FORBIDDEN, String::new()));
                             }
-                            handle(node, auth, request).await
+                            handle(state, auth, request).await
                         }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
+                    let connection = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
-                        .serve_connection(io, service)
-                        .await;
+                        .serve_connection(io, service);
+                    let _ = watcher.watch(connection).await;
                 });
             }
         }));
     }
-    node.shutdown_requested_async().await;
-    for task in tasks {
+    state.stopped().await;
+    for task in &tasks {
         task.abort();
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    // Requests in flight get a few seconds; idle keep-alive connections
+    // are closed at once.
+    if let Ok(graceful) = Arc::try_unwrap(graceful) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
     }
     Ok(())
 }
@@ -86,7 +169,7 @@ fn respond(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 }
 
 async fn handle(
-    node: Arc<Node>,
+    state: Arc<RpcState>,
     auth: Arc<Auth>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -106,7 +189,7 @@ async fn handle(
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
     if !auth.check(header.as_deref()) {
-        node.log(format!(
+        state.logger.info(format_args!(
             "ThreadRPCServer incorrect password attempt from {path}"
         ));
         // Slows down guessing, as Core does.
@@ -122,7 +205,7 @@ async fn handle(
         Ok(body) => body.to_bytes(),
         Err(_) => return Ok(respond(StatusCode::PAYLOAD_TOO_LARGE, String::new())),
     };
-    let outcome = tokio::task::spawn_blocking(move || execute(&node, &body)).await;
+    let outcome = tokio::task::spawn_blocking(move || state.execute(&body)).await;
     let (status, body) = outcome.unwrap_or_else(|_| {
         (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,8 +218,23 @@ async fn handle(
     Ok(respond(status, body))
 }
 
-/// Parses and runs a request body; returns the status and the JSON text.
+/// Parses and runs a request body on `node`; returns the status and the
+/// JSON text.
 pub fn execute(node: &Node, body: &[u8]) -> (StatusCode, String) {
+    execute_with(body, &|method, params| {
+        node.log_debug(
+            LogCategory::Rpc,
+            format!("ThreadRPCServer method={method} user=__cookie__"),
+        );
+        table::dispatch(node, method, params)
+    })
+}
+
+/// What runs one call: method name and parameters in, result out.
+type Run<'a> = dyn Fn(&str, Option<&Value>) -> Result<Value, RpcError> + 'a;
+
+/// JSON-RPC framing around `run`: parsing, batches, 1.0 and 2.0 replies.
+fn execute_with(body: &[u8], run: &Run) -> (StatusCode, String) {
     let request: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(_) => {
@@ -151,11 +249,11 @@ pub fn execute(node: &Node, body: &[u8]) -> (StatusCode, String) {
         Value::Array(batch) => {
             let replies: Vec<Value> = batch
                 .iter()
-                .filter_map(|item| single(node, item).1)
+                .filter_map(|item| single(run, item).1)
                 .collect();
             (StatusCode::OK, Value::Array(replies).to_string() + "\n")
         }
-        item => match single(node, &item) {
+        item => match single(run, &item) {
             (status, Some(reply)) => (status, reply.to_string() + "\n"),
             (_, None) => (StatusCode::NO_CONTENT, String::new()),
         },
@@ -164,7 +262,7 @@ pub fn execute(node: &Node, body: &[u8]) -> (StatusCode, String) {
 
 /// One request object: the status it would have alone and its reply
 /// (`None` for a JSON-RPC 2.0 notification).
-fn single(node: &Node, item: &Value) -> (StatusCode, Option<Value>) {
+fn single(run: &Run, item: &Value) -> (StatusCode, Option<Value>) {
     let Some(object) = item.as_object() else {
         let error = RpcError::new(code::INVALID_REQUEST, "Invalid Request object");
         return (
@@ -187,13 +285,7 @@ fn single(node: &Node, item: &Value) -> (StatusCode, Option<Value>) {
     };
     let result = match object.get("method") {
         None => Err(RpcError::new(code::INVALID_REQUEST, "Missing method")),
-        Some(Value::String(method)) => {
-            node.log_debug(
-                common::logging::LogCategory::Rpc,
-                format!("ThreadRPCServer method={method} user=__cookie__"),
-            );
-            table::dispatch(node, method, object.get("params"))
-        }
+        Some(Value::String(method)) => run(method, object.get("params")),
         Some(_) => Err(RpcError::new(
             code::INVALID_REQUEST,
             "Method must be a string",
@@ -227,4 +319,30 @@ fn reply_value_v1(id: &Value, result: Result<Value, RpcError>) -> Value {
 
 fn reply_v1(id: &Value, result: Result<Value, RpcError>) -> String {
     reply_value_v1(id, result).to_string() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn while_warming_up_every_call_is_answered_with_minus_28() {
+        let state = RpcState::new(Logger::disabled(), "Loading block index…");
+        let (status, body) = state.execute(br#"{"method":"getblockcount","id":1}"#);
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        let reply: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            reply["error"],
+            serde_json::json!({"code": -28, "message": "Loading block index…"})
+        );
+        state.set_warmup("Verifying blocks…");
+        let (status, body) = state.execute(br#"[{"jsonrpc":"2.0","method":"help","id":2}]"#);
+        assert_eq!(status, StatusCode::OK);
+        let reply: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(reply[0]["error"]["code"], -28);
+        assert_eq!(reply[0]["error"]["message"], "Verifying blocks…");
+        // Framing errors are still framing errors.
+        let (status, _) = state.execute(b"{nope");
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -93,7 +93,9 @@ static SUBMITBLOCK: Method = Method {
         }
         let result = node.change_chain(|chain| chain.process_block(&block, node.now()));
         match result {
-            Ok(_) => Ok(Value::Null),
+            Ok(chain::BlockOutcome::NewTip) => Ok(Value::Null),
+            // Valid, but not (yet) on the best chain: BIP22's answer.
+            Ok(chain::BlockOutcome::SideBranch) => Ok(json!("inconclusive")),
             // BIP22 answers: "duplicate", "inconclusive", or the reason.
             Err(chain::BlockError::Duplicate) => Ok(json!("duplicate")),
             Err(chain::BlockError::DuplicateInvalid) => Ok(json!("duplicate-invalid")),
@@ -207,8 +209,14 @@ static GENERATEBLOCK: Method = Method {
                     };
                     value_in += value.unwrap_or(bitcoin::Amount::ZERO);
                 }
-                let value_out: bitcoin::Amount = tx.output.iter().map(|o| o.value).sum();
-                fees += value_in.checked_sub(value_out).unwrap_or(bitcoin::Amount::ZERO);
+                let value_out = tx
+                    .output
+                    .iter()
+                    .try_fold(bitcoin::Amount::ZERO, |sum, o| sum.checked_add(o.value))
+                    .unwrap_or(bitcoin::Amount::MAX);
+                fees = fees
+                    .checked_add(value_in.checked_sub(value_out).unwrap_or(bitcoin::Amount::ZERO))
+                    .unwrap_or(bitcoin::Amount::MAX);
             }
             chain::block_builder::build_block(&chain, payout, transactions, fees, node.now() as u32)
         };

@@ -38,17 +38,29 @@ fn decode_tx(hex_text: &str) -> Result<Transaction, RpcError> {
 }
 
 /// A fee rate given in BTC/kvB, as sat/kvB.
-fn feerate(params: &Params, position: usize, default: u64) -> Result<u64, RpcError> {
+/// An amount in BTC (number or string), as satoshis.
+fn amount_param(params: &Params, position: usize, default: u64) -> Result<u64, RpcError> {
     match params.get(position) {
         None => Ok(default),
         Some(value) => {
             let text = value.to_string();
-            let text = text.trim_matches('"');
-            Amount::from_str_in(text, bitcoin::Denomination::Bitcoin)
+            Amount::from_str_in(text.trim_matches('"'), bitcoin::Denomination::Bitcoin)
                 .map(|a| a.to_sat())
-                .map_err(|_| RpcError::new(code::TYPE_ERROR, "Invalid amount"))
+                .map_err(|_| RpcError::new(code::TYPE_ERROR, "Amount out of range"))
         }
     }
+}
+
+/// A fee rate in BTC/kvB, as sat/kvB, with Core's upper bound.
+fn feerate(params: &Params, position: usize, default: u64) -> Result<u64, RpcError> {
+    let rate = amount_param(params, position, default)?;
+    if rate >= 100_000_000 {
+        return Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            "Fee rates larger than or equal to 1BTC/kvB are not accepted",
+        ));
+    }
+    Ok(rate)
 }
 
 static SENDRAWTRANSACTION: Method = Method {
@@ -63,8 +75,12 @@ static SENDRAWTRANSACTION: Method = Method {
     handler: |node, params| {
         let tx = decode_tx(params.str(0).unwrap_or_default())?;
         let max_feerate = feerate(params, 1, DEFAULT_MAX_FEERATE)?;
-        let max_burn = feerate(params, 2, 0)?;
-        let burned: u64 = tx.output.iter().filter(|o| o.script_pubkey.is_op_return()).map(|o| o.value.to_sat()).sum();
+        let max_burn = amount_param(params, 2, 0)?;
+        let burned = tx
+            .output
+            .iter()
+            .filter(|o| o.script_pubkey.is_op_return())
+            .fold(0u64, |sum, o| sum.saturating_add(o.value.to_sat()));
         if burned > max_burn {
             return Err(RpcError::new(code::VERIFY_ERROR, "Unspendable output exceeds maximum configured by user (maxburnamount)"));
         }
