@@ -330,3 +330,57 @@ fn a_longer_branch_reorganises_and_invalidate_reconsider_round_trip() {
     assert_eq!(f.chain.tip(), branch[2].block_hash());
     assert!(f.chain.coin(&came).unwrap().is_some());
 }
+
+/// A taproot key-path spend of a coinbase paid to `secret`'s P2TR output,
+/// signed by `signer`.
+fn taproot_spend(from: &Block, secret: [u8; 32], signer: [u8; 32]) -> (ScriptBuf, Transaction) {
+    use bitcoin::key::{Keypair, TapTweak};
+    use bitcoin::sighash::{Prevouts, TapSighashType};
+    let secp = Secp256k1::new();
+    let owner = Keypair::from_seckey_slice(&secp, &secret).unwrap();
+    let (internal, _) = owner.x_only_public_key();
+    let script = ScriptBuf::new_p2tr(&secp, internal, None);
+    let mut tx = unsigned_spend(from, 4_999_990_000);
+    let prevout = TxOut {
+        value: from.txdata[0].output[0].value,
+        script_pubkey: script.clone(),
+    };
+    let sighash = SighashCache::new(&tx)
+        .taproot_key_spend_signature_hash(0, &Prevouts::All(&[prevout]), TapSighashType::Default)
+        .unwrap();
+    let tweaked = Keypair::from_seckey_slice(&secp, &signer)
+        .unwrap()
+        .tap_tweak(&secp, None);
+    let signature = secp.sign_schnorr_no_aux_rand(&Message::from(sighash), &tweaked.to_keypair());
+    let signature = bitcoin::taproot::Signature {
+        signature,
+        sighash_type: TapSighashType::Default,
+    };
+    tx.input[0].witness = Witness::p2tr_key_spend(&signature);
+    (script, tx)
+}
+
+#[test]
+fn taproot_spends_are_verified() {
+    let mut f = Fixture::new();
+    let (script, _) = taproot_spend(&f.block(vec![], 0), [5; 32], [5; 32]);
+    // Two coinbases paid to the taproot key, then maturity.
+    let mut funding = Vec::new();
+    for _ in 0..2 {
+        f.time += 1;
+        let block = build_block(&f.chain, script.clone(), vec![], Amount::ZERO, f.time);
+        f.chain.process_block(&block, NOW).unwrap();
+        funding.push(block);
+    }
+    f.mine(100);
+    let (_, forged) = taproot_spend(&funding[0], [5; 32], [6; 32]);
+    let block = f.block(vec![forged], 10_000);
+    assert_refused(
+        &mut f,
+        &block,
+        "mandatory-script-verify-flag-failed (Script failed)",
+    );
+    let (_, signed) = taproot_spend(&funding[1], [5; 32], [5; 32]);
+    let block = f.block(vec![signed], 10_000);
+    f.chain.process_block(&block, NOW).unwrap();
+}
