@@ -456,3 +456,28 @@ fn refused_blocks_are_remembered_and_side_branches_are_inconclusive() {
     );
     assert_eq!(node.call("getbestblockhash", json!([])), tip);
 }
+
+#[test]
+fn relative_lock_times_are_enforced() {
+    let (node, key, hashes) = funded(&[]);
+    let coinbase = coinbase_txid(&node, &hashes[0]);
+    // Block 1's coinbase, locked 200 blocks after its own: not before 200.
+    let locked = |blocks: u32| {
+        let mut tx = unsigned(coinbase, 0, key.script(), REWARD - Amount::from_sat(10_000));
+        tx.input[0].sequence = bitcoin::Sequence::from_height(blocks as u16);
+        key.sign(&mut tx, &[REWARD]);
+        tx
+    };
+    let test = node.call("testmempoolaccept", json!([[to_hex(&locked(200))]]));
+    assert_eq!(test[0]["reject-reason"], "non-BIP68-final");
+    let block = block_with(&node, &key, vec![locked(200)], 10_000);
+    assert_eq!(
+        node.call("submitblock", json!([block])),
+        json!("bad-txns-nonfinal")
+    );
+    // A lock that has passed (50 blocks after height 1) is fine.
+    let test = node.call("testmempoolaccept", json!([[to_hex(&locked(50))]]));
+    assert_eq!(test[0]["allowed"], true, "{test}");
+    let block = block_with(&node, &key, vec![locked(50)], 10_000);
+    assert_eq!(node.call("submitblock", json!([block])), Value::Null);
+}

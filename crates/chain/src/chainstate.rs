@@ -206,6 +206,40 @@ impl ChainState {
         times[times.len() / 2]
     }
 
+    /// BIP68: whether `tx`'s relative lock-times allow it in a block at
+    /// `height` on the active chain, given the heights of the coins it
+    /// spends (`height` for coins created in that same block). Core's
+    /// `CalculateSequenceLocks` and `EvaluateSequenceLocks`.
+    pub fn sequence_locks_ok(&self, tx: &Transaction, coin_heights: &[u32], height: u32) -> bool {
+        const DISABLE: u32 = 1 << 31;
+        const TIME_BASED: u32 = 1 << 22;
+        const MASK: u32 = 0x0000_ffff;
+        if tx.version.0 < 2 {
+            return true;
+        }
+        let mtp_at = |h: u32| -> i64 {
+            self.block_hash(h)
+                .map_or(0, |hash| i64::from(self.median_time_past(&hash)))
+        };
+        let mut min_height: i64 = -1;
+        let mut min_time: i64 = -1;
+        for (input, coin_height) in tx.input.iter().zip(coin_heights) {
+            let sequence = input.sequence.to_consensus_u32();
+            if sequence & DISABLE != 0 {
+                continue;
+            }
+            let value = i64::from(sequence & MASK);
+            if sequence & TIME_BASED != 0 {
+                let coin_time = mtp_at(coin_height.saturating_sub(1));
+                min_time = min_time.max(coin_time + (value << 9) - 1);
+            } else {
+                min_height = min_height.max(i64::from(*coin_height) + value - 1);
+            }
+        }
+        let block_time = if height == 0 { 0 } else { mtp_at(height - 1) };
+        min_height < i64::from(height) && min_time < block_time
+    }
+
     /// The bits a block on top of `prev` must carry. Only chains without
     /// retargeting (regtest) run today; others keep their parent's bits.
     pub fn next_bits(&self, prev: &BlockHash) -> bitcoin::CompactTarget {
@@ -404,6 +438,7 @@ impl ChainState {
             if position > 0 {
                 let mut value_in: u64 = 0;
                 let mut spent_outputs = Vec::with_capacity(tx.input.len());
+                let mut coin_heights = Vec::with_capacity(tx.input.len());
                 for input in &tx.input {
                     let prevout = input.previous_output;
                     let coin = match created.remove(&prevout) {
@@ -426,12 +461,16 @@ impl ChainState {
                         return Err(TxError::InputValuesOutOfRange.into());
                     }
                     spent_outputs.push(coin.output.clone());
+                    coin_heights.push(coin.height);
                     undo.spent.push((prevout, coin));
                 }
                 script_checks.push((tx, spent_outputs));
                 let value_out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
                 if value_in < value_out {
                     return Err(TxError::InBelowOut.into());
+                }
+                if !self.sequence_locks_ok(tx, &coin_heights, height) {
+                    return Err(TxError::NonFinal.into());
                 }
                 fees += value_in - value_out;
             }

@@ -183,6 +183,7 @@ impl Mempool {
         }
 
         let mut spent = Vec::with_capacity(tx.input.len());
+        let mut coin_heights = Vec::with_capacity(tx.input.len());
         let mut conflicts = false;
         let mut missing = false;
         for input in &tx.input {
@@ -191,7 +192,11 @@ impl Mempool {
                 conflicts = true;
             }
             let output = match self.entries.get(&prevout.txid) {
-                Some(parent) => parent.tx.output.get(prevout.vout as usize).cloned(),
+                Some(parent) => {
+                    // Unconfirmed: as if mined in the next block.
+                    coin_heights.push(spend_height);
+                    parent.tx.output.get(prevout.vout as usize).cloned()
+                }
                 None => match chain
                     .coin(&prevout)
                     .map_err(|e| reject(RejectKind::Invalid, e.to_string()))?
@@ -208,6 +213,7 @@ impl Mempool {
                                 ),
                             ));
                         }
+                        coin_heights.push(coin.height);
                         Some(coin.output)
                     }
                     None => None,
@@ -242,6 +248,9 @@ impl Mempool {
                     format_btc(value_out)
                 ),
             ));
+        }
+        if !chain.sequence_locks_ok(&tx, &coin_heights, spend_height) {
+            return Err(reject(RejectKind::Invalid, "non-BIP68-final"));
         }
         let fee = value_in - value_out;
         let vsize = tx.vsize() as u64;
