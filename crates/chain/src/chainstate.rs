@@ -433,6 +433,8 @@ impl ChainState {
         // Scripts are checked last, as Core's check queue reports them
         // after every cheaper rule.
         let mut script_checks = Vec::new();
+        // The coinbase's outputs count too (it spends nothing).
+        let mut sigops = block.txdata[0].total_sigop_cost(|_| None);
         for (position, tx) in block.txdata.iter().enumerate() {
             let txid = tx.compute_txid();
             if position > 0 {
@@ -464,6 +466,19 @@ impl ChainState {
                     coin_heights.push(coin.height);
                     undo.spent.push((prevout, coin));
                 }
+                let by_outpoint: HashMap<OutPoint, &bitcoin::TxOut> = tx
+                    .input
+                    .iter()
+                    .map(|i| i.previous_output)
+                    .zip(spent_outputs.iter())
+                    .collect();
+                sigops =
+                    sigops.saturating_add(tx.total_sigop_cost(|outpoint| {
+                        by_outpoint.get(outpoint).map(|o| (*o).clone())
+                    }));
+                if sigops > crate::consensus::MAX_BLOCK_SIGOPS_COST {
+                    return Err(BlockError::TooManySigops);
+                }
                 script_checks.push((tx, spent_outputs));
                 let value_out: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
                 if value_in < value_out {
@@ -489,6 +504,9 @@ impl ChainState {
                 };
                 created.insert(outpoint, coin);
             }
+        }
+        if sigops > crate::consensus::MAX_BLOCK_SIGOPS_COST {
+            return Err(BlockError::TooManySigops);
         }
         let claimed: u64 = block.txdata[0]
             .output

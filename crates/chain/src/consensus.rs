@@ -61,6 +61,8 @@ impl Consensus {
 
 /// The most a block may weigh (BIP141).
 pub const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
+/// The most signature-operation cost a block may have (BIP141).
+pub const MAX_BLOCK_SIGOPS_COST: usize = 80_000;
 /// Scale between weight and the legacy size limit.
 pub const WITNESS_SCALE_FACTOR: u64 = 4;
 /// The most satoshis that can exist; amounts beyond it are invalid.

@@ -30,6 +30,8 @@ pub enum BlockError {
     BadLength,
     #[error("bad-blk-weight")]
     BadWeight,
+    #[error("bad-blk-sigops")]
+    TooManySigops,
     #[error("bad-cb-missing")]
     CoinbaseMissing,
     #[error("bad-cb-multiple")]

@@ -384,3 +384,27 @@ fn taproot_spends_are_verified() {
     let block = f.block(vec![signed], 10_000);
     f.chain.process_block(&block, NOW).unwrap();
 }
+
+#[test]
+fn the_sigop_cost_limit_holds() {
+    let mut f = Fixture::new();
+    f.mine(1);
+    // Each legacy OP_CHECKSIG costs 4: 20,001 of them are over 80,000.
+    f.time += 1;
+    let heavy = build_block(
+        &f.chain,
+        ScriptBuf::from_bytes(vec![0xac; 20_001]),
+        vec![],
+        Amount::ZERO,
+        f.time,
+    );
+    assert_refused(&mut f, &heavy, "bad-blk-sigops");
+    let fits = build_block(
+        &f.chain,
+        ScriptBuf::from_bytes(vec![0xac; 20_000]),
+        vec![],
+        Amount::ZERO,
+        f.time + 1,
+    );
+    f.chain.process_block(&fits, NOW).unwrap();
+}
