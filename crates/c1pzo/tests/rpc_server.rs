@@ -183,3 +183,31 @@ fn rpcallowip_and_rpcbind_decide_who_may_call() {
     );
     assert_eq!(node.call("getblockcount", json!([])), 0);
 }
+
+#[test]
+fn framing_errors_follow_core() {
+    let node = TestNode::start(&[]);
+    let cookie = node.cookie().unwrap();
+    let (status, body) = node.post("42", Some(&cookie));
+    assert_eq!(status, 500);
+    assert_eq!(
+        parse(&body)["error"],
+        json!({"code": -32700, "message": "Top-level object parse error"})
+    );
+    let (status, body) = node.post(
+        r#"{"jsonrpc":2,"method":"getblockcount","id":1}"#,
+        Some(&cookie),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        parse(&body)["error"]["message"],
+        "jsonrpc field must be a string"
+    );
+    let err = node
+        .rpc("gettxout", json!(["00".repeat(32), 4294967296u64]))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-3, "JSON integer out of range")
+    );
+}

@@ -134,7 +134,9 @@ impl Mempool {
             .map(|i| i.previous_output.txid)
             .filter(|p| self.entries.contains_key(p))
             .collect();
-        parents.dedup();
+        // Several inputs may spend one parent: list it once.
+        let mut seen = HashSet::new();
+        parents.retain(|p| seen.insert(*p));
         parents
     }
 
@@ -146,7 +148,8 @@ impl Mempool {
         let mut children: Vec<Txid> = (0..entry.tx.output.len() as u32)
             .filter_map(|vout| self.spent_by.get(&OutPoint { txid: *txid, vout }).copied())
             .collect();
-        children.dedup();
+        let mut seen = HashSet::new();
+        children.retain(|c| seen.insert(*c));
         children
     }
 

@@ -318,6 +318,9 @@ static GETTXOUT: Method = Method {
                 "Invalid parameter, vout cannot be negative",
             ));
         }
+        if vout > i64::from(u32::MAX) {
+            return Err(RpcError::new(code::TYPE_ERROR, "JSON integer out of range"));
+        }
         let outpoint = OutPoint {
             txid,
             vout: vout as u32,

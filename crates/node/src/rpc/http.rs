@@ -253,6 +253,14 @@ fn execute_with(body: &[u8], run: &Run) -> (StatusCode, String) {
                 .collect();
             (StatusCode::OK, Value::Array(replies).to_string() + "\n")
         }
+        // Neither an object nor a batch: Core's top-level parse error.
+        item if !item.is_object() => {
+            let error = RpcError::new(code::PARSE_ERROR, "Top-level object parse error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                reply_v1(&Value::Null, Err(error)),
+            )
+        }
         item => match single(run, &item) {
             (status, Some(reply)) => (status, reply.to_string() + "\n"),
             (_, None) => (StatusCode::NO_CONTENT, String::new()),
@@ -275,6 +283,13 @@ fn single(run: &Run, item: &Value) -> (StatusCode, Option<Value>) {
         None => false,
         Some(Value::String(v)) if v == "1.0" => false,
         Some(Value::String(v)) if v == "2.0" => true,
+        Some(value) if !value.is_string() => {
+            let error = RpcError::new(code::INVALID_REQUEST, "jsonrpc field must be a string");
+            return (
+                StatusCode::BAD_REQUEST,
+                Some(reply_value_v1(&id, Err(error))),
+            );
+        }
         Some(_) => {
             let error = RpcError::new(code::INVALID_REQUEST, "JSON-RPC version not supported");
             return (

@@ -313,10 +313,17 @@ static CREATERAWTRANSACTION: Method = Method {
         for item in params.get(0).and_then(Value::as_array).cloned().unwrap_or_default() {
             let txid: Txid = parse_hash(item["txid"].as_str().unwrap_or_default(), "txid")?;
             let vout = item["vout"].as_i64().ok_or_else(|| RpcError::new(code::INVALID_PARAMETER, "Invalid parameter, missing vout key"))?;
-            if vout < 0 {
+            if vout < 0 || vout > i64::from(u32::MAX) {
                 return Err(RpcError::new(code::INVALID_PARAMETER, "Invalid parameter, vout cannot be negative"));
             }
-            let sequence = item["sequence"].as_u64().map(|s| Sequence(s as u32)).unwrap_or(default_sequence);
+            let sequence = match item.get("sequence") {
+                None => default_sequence,
+                Some(value) => value
+                    .as_u64()
+                    .and_then(|s| u32::try_from(s).ok())
+                    .map(Sequence)
+                    .ok_or_else(|| RpcError::new(code::INVALID_PARAMETER, "Invalid parameter, sequence number is out of range"))?,
+            };
             input.push(TxIn { previous_output: OutPoint { txid, vout: vout as u32 }, script_sig: ScriptBuf::new(), sequence, witness: Witness::new() });
         }
         let outputs: Vec<(String, Value)> = match params.get(1) {
