@@ -272,21 +272,16 @@ impl ChainState {
             height,
             status: BlockStatus::Valid,
         };
-        let extends_tip = prev_hash == self.tip();
-        if extends_tip {
+        let indexed = IndexEntry {
+            header: block.header,
+            height,
+            chain_work,
+            status: BlockStatus::Valid,
+        };
+        if prev_hash == self.tip() {
             // The common case: store and connect in one commit.
-            let mut batch = self.store.begin().map_err(store_err)?;
-            batch.put_block(block).map_err(store_err)?;
-            batch.put_entry(&hash, &entry).map_err(store_err)?;
-            self.index.insert(
-                hash,
-                IndexEntry {
-                    header: block.header,
-                    height,
-                    chain_work,
-                    status: BlockStatus::Valid,
-                },
-            );
+            let batch = self.stored_block(block, &entry)?;
+            self.index.insert(hash, indexed);
             match self.connect_block(batch, &hash, block) {
                 Ok(()) => return Ok(BlockOutcome::NewTip),
                 Err(BlockError::Store(message)) => {
@@ -301,10 +296,9 @@ impl ChainState {
                         status: BlockStatus::Invalid,
                         ..entry
                     };
-                    let mut batch = self.store.begin().map_err(store_err)?;
-                    batch.put_block(block).map_err(store_err)?;
-                    batch.put_entry(&hash, &entry).map_err(store_err)?;
-                    batch.commit().map_err(store_err)?;
+                    self.stored_block(block, &entry)?
+                        .commit()
+                        .map_err(store_err)?;
                     if let Some(indexed) = self.index.get_mut(&hash) {
                         indexed.status = BlockStatus::Invalid;
                     }
@@ -312,19 +306,10 @@ impl ChainState {
                 }
             }
         }
-        let mut batch = self.store.begin().map_err(store_err)?;
-        batch.put_block(block).map_err(store_err)?;
-        batch.put_entry(&hash, &entry).map_err(store_err)?;
-        batch.commit().map_err(store_err)?;
-        self.index.insert(
-            hash,
-            IndexEntry {
-                header: block.header,
-                height,
-                chain_work,
-                status: BlockStatus::Valid,
-            },
-        );
+        self.stored_block(block, &entry)?
+            .commit()
+            .map_err(store_err)?;
+        self.index.insert(hash, indexed);
         if chain_work > self.tip_entry().chain_work {
             self.activate(hash)?;
             if self.tip() == hash {
@@ -335,6 +320,21 @@ impl ChainState {
             return Err(BlockError::BadPrevBlock);
         }
         Ok(BlockOutcome::SideBranch)
+    }
+
+    /// A batch holding `block` and its index entry, to commit alone or
+    /// together with the block's connection.
+    fn stored_block(
+        &self,
+        block: &Block,
+        entry: &StoredEntry,
+    ) -> Result<crate::store::Batch, BlockError> {
+        let mut batch = self.store.begin().map_err(store_err)?;
+        batch.put_block(block).map_err(store_err)?;
+        batch
+            .put_entry(&block.block_hash(), entry)
+            .map_err(store_err)?;
+        Ok(batch)
     }
 
     /// Whether `hash` and all its ancestors are valid.

@@ -60,7 +60,7 @@ fn not_found() -> RpcError {
     RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Block not found")
 }
 
-fn db(error: impl std::fmt::Display) -> RpcError {
+pub(super) fn db(error: impl std::fmt::Display) -> RpcError {
     RpcError::new(code::DATABASE_ERROR, error.to_string())
 }
 
@@ -375,9 +375,7 @@ static INVALIDATEBLOCK: Method = Method {
             if chain.entry(&hash).is_none() {
                 return Err(not_found());
             }
-            chain
-                .invalidate_block(&hash)
-                .map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))
+            chain.invalidate_block(&hash).map_err(db)
         })?;
         Ok(Value::Null)
     },
@@ -394,7 +392,7 @@ static RECONSIDERBLOCK: Method = Method {
             if chain.entry(&hash).is_none() {
                 return Err(not_found());
             }
-            chain.reconsider_block(&hash).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))
+            chain.reconsider_block(&hash).map_err(db)
         })?;
         Ok(Value::Null)
     },

@@ -11,7 +11,7 @@ use bitcoin::{
 };
 use serde_json::{json, Map, Value};
 
-use super::blockchain::parse_hash;
+use super::blockchain::{db, parse_hash};
 use super::encode;
 use super::error::{code, RpcError};
 use super::params::{optional, required, Kind, Params};
@@ -193,7 +193,7 @@ static GETRAWTRANSACTION: Method = Method {
             Some(hash) => {
                 let chain = node.chain();
                 let entry = chain.entry(&hash).ok_or_else(|| RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Block hash not found"))?.clone();
-                let block = chain.block(&hash).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))?;
+                let block = chain.block(&hash).map_err(db)?;
                 block.and_then(|b| b.txdata.into_iter().find(|tx| tx.compute_txid() == txid)).map(|tx| (tx, Some((hash, entry.height, entry.header.time))))
             }
             None => {
@@ -202,11 +202,11 @@ static GETRAWTRANSACTION: Method = Method {
                     Some(tx) => Some((tx, None)),
                     None if node.txindex => {
                         let chain = node.chain();
-                        let hash = chain.tx_block(&txid).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))?;
+                        let hash = chain.tx_block(&txid).map_err(db)?;
                         match hash {
                             Some(hash) => {
                                 let entry = chain.entry(&hash).cloned();
-                                let block = chain.block(&hash).map_err(|e| RpcError::new(code::DATABASE_ERROR, e.to_string()))?;
+                                let block = chain.block(&hash).map_err(db)?;
                                 block.and_then(|b| b.txdata.into_iter().find(|tx| tx.compute_txid() == txid)).zip(entry).map(|(tx, entry)| (tx, Some((hash, entry.height, entry.header.time))))
                             }
                             None => None,
