@@ -455,6 +455,21 @@ fn refused_blocks_are_remembered_and_side_branches_are_inconclusive() {
         json!("inconclusive")
     );
     assert_eq!(node.call("getbestblockhash", json!([])), tip);
+    // Never connected, so only its header chain is known good; the tip
+    // that was invalidated and reconsidered is the active one again.
+    let tips = node.call("getchaintips", json!([]));
+    let status = |status: &str| {
+        tips.as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == status)
+            .count()
+    };
+    assert_eq!(
+        (status("active"), status("valid-headers")),
+        (1, 1),
+        "{tips}"
+    );
 }
 
 #[test]

@@ -271,7 +271,18 @@ static GETCHAINTIPS: Method = Method {
                 branch += 1;
                 cursor = e.header.prev_blockhash;
             }
-            let status = if branch == 0 { "active" } else if invalid { "invalid" } else { "valid-fork" };
+            // Connected once (it has undo data): fully validated, Core's
+            // "valid-fork"; otherwise only its header chain is known good.
+            let connected = chain.undo(hash).ok().flatten().is_some();
+            let status = if branch == 0 {
+                "active"
+            } else if invalid {
+                "invalid"
+            } else if connected {
+                "valid-fork"
+            } else {
+                "valid-headers"
+            };
             tips.push((entry.height, json!({
                 "height": entry.height,
                 "hash": hash.to_string(),

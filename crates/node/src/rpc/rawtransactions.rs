@@ -42,13 +42,70 @@ fn decode_tx(hex_text: &str) -> Result<Transaction, RpcError> {
 fn amount_param(params: &Params, position: usize, default: u64) -> Result<u64, RpcError> {
     match params.get(position) {
         None => Ok(default),
-        Some(value) => {
-            let text = value.to_string();
-            Amount::from_str_in(text.trim_matches('"'), bitcoin::Denomination::Bitcoin)
-                .map(|a| a.to_sat())
-                .map_err(|_| RpcError::new(code::TYPE_ERROR, "Amount out of range"))
+        Some(value) => btc_amount(value),
+    }
+}
+
+/// A JSON amount in BTC as satoshis, the way Core's `AmountFromValue`
+/// reads it: a number or numeric string, exponents allowed ("1E-8"), at
+/// most eight decimals, not negative, not above 21 million.
+pub fn btc_amount(value: &Value) -> Result<u64, RpcError> {
+    let out_of_range = || RpcError::new(code::TYPE_ERROR, "Amount out of range");
+    let invalid = || RpcError::new(code::TYPE_ERROR, "Invalid amount");
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.clone(),
+        _ => {
+            return Err(RpcError::new(
+                code::TYPE_ERROR,
+                "Amount is not a number or string",
+            ))
+        }
+    };
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (
+            &text[..at],
+            text[at + 1..].parse::<i32>().map_err(|_| invalid())?,
+        ),
+        None => (text.as_str(), 0),
+    };
+    if mantissa.starts_with('-') {
+        return Err(out_of_range());
+    }
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    // digits × 10^(exponent + 8 - fraction length) satoshis, exactly.
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    let scale = exponent + 8 - fraction.len() as i32;
+    let mut sats: u128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().map_err(|_| out_of_range())?
+    };
+    if scale >= 0 {
+        for _ in 0..scale {
+            sats = sats.checked_mul(10).ok_or_else(out_of_range)?;
+        }
+    } else {
+        for _ in 0..-scale {
+            if !sats.is_multiple_of(10) {
+                return Err(invalid());
+            }
+            sats /= 10;
         }
     }
+    u64::try_from(sats)
+        .ok()
+        .filter(|s| *s <= chain::consensus::MAX_MONEY)
+        .ok_or_else(out_of_range)
 }
 
 /// A fee rate in BTC/kvB, as sat/kvB, with Core's upper bound.
@@ -347,9 +404,7 @@ static CREATERAWTRANSACTION: Method = Method {
                 .ok()
                 .and_then(|a| a.require_network(node.network).ok())
                 .ok_or_else(|| RpcError::new(code::INVALID_ADDRESS_OR_KEY, format!("Invalid Bitcoin address: {key}")))?;
-            let text = value.to_string();
-            let amount = Amount::from_str_in(text.trim_matches('"'), bitcoin::Denomination::Bitcoin)
-                .map_err(|_| RpcError::new(code::TYPE_ERROR, "Invalid amount"))?;
+            let amount = Amount::from_sat(btc_amount(&value)?);
             output.push(TxOut { value: amount, script_pubkey: address.script_pubkey() });
         }
         let tx = Transaction {
@@ -461,3 +516,29 @@ static GETMEMPOOLENTRY: Method = Method {
         Ok(entry_json(node, &entry))
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_read_as_core_reads_them() {
+        let sats = |text: &str| btc_amount(&serde_json::from_str(text).unwrap());
+        assert_eq!(sats("1"), Ok(100_000_000));
+        assert_eq!(sats("0.00000001"), Ok(1));
+        assert_eq!(sats("1E-8"), Ok(1));
+        assert_eq!(sats("1.5e2"), Ok(15_000_000_000));
+        assert_eq!(sats("\"0.1\""), Ok(10_000_000));
+        assert_eq!(sats("21000000"), Ok(2_100_000_000_000_000));
+        assert_eq!(sats("0.000000001").unwrap_err().message, "Invalid amount");
+        assert_eq!(sats("-1").unwrap_err().message, "Amount out of range");
+        assert_eq!(
+            sats("21000000.00000001").unwrap_err().message,
+            "Amount out of range"
+        );
+        assert_eq!(
+            sats("true").unwrap_err().message,
+            "Amount is not a number or string"
+        );
+    }
+}
