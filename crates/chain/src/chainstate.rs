@@ -32,6 +32,10 @@ pub struct IndexEntry {
     /// Work of the chain from genesis up to and including this block.
     pub chain_work: Work,
     pub status: BlockStatus,
+    /// Arrival order, for breaking ties between equal-work chains in favour
+    /// of the first seen, as Core's `nSequenceId` does (0 for blocks loaded
+    /// from disk).
+    pub sequence: u64,
 }
 
 /// What became of a block handed to [`ChainState::process_block`].
@@ -49,6 +53,8 @@ pub struct ChainState {
     index: HashMap<BlockHash, IndexEntry>,
     /// Block hashes of the active chain, by height.
     active: Vec<BlockHash>,
+    /// The next [`IndexEntry::sequence`].
+    next_sequence: u64,
 }
 
 fn store_err(error: StoreError) -> BlockError {
@@ -99,6 +105,7 @@ impl ChainState {
                     height: entry.height,
                     chain_work,
                     status: entry.status,
+                    sequence: 0,
                 },
             );
         }
@@ -120,6 +127,7 @@ impl ChainState {
             consensus,
             index,
             active,
+            next_sequence: 1,
         };
         // A reorganisation is several commits; a crash in the middle leaves
         // the tip on the lighter chain. Finish it now.
@@ -277,7 +285,9 @@ impl ChainState {
             height,
             chain_work,
             status: BlockStatus::Valid,
+            sequence: self.next_sequence,
         };
+        self.next_sequence += 1;
         if prev_hash == self.tip() {
             // The common case: store and connect in one commit.
             let batch = self.stored_block(block, &entry)?;
@@ -638,10 +648,15 @@ impl ChainState {
     }
 
     /// The block with the most work whose whole chain is valid.
+    /// Ties go to the block seen first, so the answer does not depend on
+    /// hash-map order.
     fn best_valid_tip(&self) -> BlockHash {
+        let better = |a: &IndexEntry, b: &IndexEntry| {
+            a.chain_work > b.chain_work || (a.chain_work == b.chain_work && a.sequence < b.sequence)
+        };
         let mut best = self.tip();
         for (hash, entry) in &self.index {
-            if entry.chain_work > self.index[&best].chain_work && self.chain_is_valid(hash) {
+            if better(entry, &self.index[&best]) && self.chain_is_valid(hash) {
                 best = *hash;
             }
         }
