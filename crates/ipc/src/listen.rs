@@ -98,7 +98,8 @@ pub fn unix_path(address: &str, network_dir: &Path) -> Result<PathBuf, AddressEr
 
 /// A bound socket, ready for the event loop to accept on.
 pub enum Listener {
-    Unix(UnixListener),
+    /// A unix socket and the path it listens at.
+    Unix(UnixListener, PathBuf),
     /// A tcp socket and the cookie its clients must present. The cookie
     /// file is removed when the listener goes.
     Tcp {
@@ -143,7 +144,9 @@ pub fn bind(
     allow_remote: bool,
 ) -> Result<Listener, AddressError> {
     match address {
-        Address::Unix(path) => bind_unix(path).map(Listener::Unix),
+        Address::Unix(path) => {
+            bind_unix(path).map(|listener| Listener::Unix(listener, path.clone()))
+        }
         Address::Tcp(addr) => {
             if !addr.ip().is_loopback() && !allow_remote {
                 return Err(AddressError::NotLoopback(*addr));
@@ -162,11 +165,8 @@ impl Listener {
     /// The address clients connect to (the real port if 0 was asked for).
     pub fn local_address(&self) -> std::io::Result<Address> {
         match self {
-            Listener::Unix(listener) => {
-                let addr = listener.local_addr()?;
-                let path = addr.as_pathname().unwrap_or(Path::new("")).to_path_buf();
-                Ok(Address::Unix(path))
-            }
+            // The path it was placed at (bound under a temporary name).
+            Listener::Unix(_, path) => Ok(Address::Unix(path.clone())),
             Listener::Tcp { listener, .. } => Ok(Address::Tcp(listener.local_addr()?)),
         }
     }
@@ -202,7 +202,10 @@ fn write_cookie(network_dir: &Path) -> Result<Cookie, AddressError> {
 
 /// Binds a unix socket at `path`: parents created, a stale socket from a
 /// previous run replaced (anything else at that path is left alone), and
-/// the socket made private to this user (mode 0600).
+/// the socket private to this user (mode 0600). The socket is bound under
+/// a temporary name, made private, then renamed into place, so it is
+/// never reachable with a laxer mode; if the temporary name would be too
+/// long for `sun_path`, it is bound in place and made private at once.
 pub fn bind_unix(path: &Path) -> Result<UnixListener, AddressError> {
     let io = |source| AddressError::Io {
         path: path.to_path_buf(),
@@ -212,12 +215,25 @@ pub fn bind_unix(path: &Path) -> Result<UnixListener, AddressError> {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path).map_err(io)?,
+        Ok(meta) if meta.file_type().is_socket() => {}
         Ok(_) => return Err(AddressError::NotASocket(path.to_path_buf())),
         Err(_) => {}
     }
+    let private = |at: &Path| std::fs::set_permissions(at, std::fs::Permissions::from_mode(0o600));
+    let temporary = path.with_file_name(format!(".ipc-{}.sock", std::process::id()));
+    if temporary.as_os_str().len() <= MAX_UNIX_PATH {
+        let _ = std::fs::remove_file(&temporary);
+        let listener = UnixListener::bind(&temporary).map_err(io)?;
+        let placed = private(&temporary).and_then(|()| std::fs::rename(&temporary, path));
+        if let Err(error) = placed {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(io(error));
+        }
+        return Ok(listener);
+    }
+    let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path).map_err(io)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    private(path).map_err(io)?;
     Ok(listener)
 }
 
@@ -357,6 +373,12 @@ mod tests {
         let listener = bind_unix(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        // Bound under a temporary name and renamed: nothing else is left.
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["node.sock"]);
         drop(listener);
         let file = dir.path().join("precious");
         std::fs::write(&file, "data").unwrap();

@@ -179,7 +179,7 @@ pub async fn accept(
     // again shortly, rather than stop listening.
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(50));
     match listener {
-        Listener::Unix(listener) => {
+        Listener::Unix(listener, _) => {
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
             loop {

@@ -240,11 +240,15 @@ fn garbage_on_one_connection_does_not_disturb_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("regtest/node.sock");
     let listener = ipc::listen::bind_unix(&path).unwrap();
+    let path_for_server = path.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || {
-        ipc::serve::listen_blocking(vec![ipc::listen::Listener::Unix(listener)], async {
-            let _ = stopped.await;
-        })
+        ipc::serve::listen_blocking(
+            vec![ipc::listen::Listener::Unix(listener, path_for_server)],
+            async {
+                let _ = stopped.await;
+            },
+        )
     });
     let handle = LoopHandle::start().unwrap();
     let echo_via = |message: &str| {
