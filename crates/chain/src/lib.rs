@@ -8,6 +8,7 @@ pub mod chainstate;
 pub mod check;
 pub mod coins;
 pub mod consensus;
+pub mod contextual;
 pub mod error;
 pub mod script;
 pub mod store;
