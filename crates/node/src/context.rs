@@ -92,17 +92,32 @@ impl Node {
                 None => break,
             }
         }
-        // Everything is checked again against the new tip, disconnected
-        // blocks' transactions first (they are older), then the pool in
-        // arrival order: what the new chain confirmed, conflicts with, or
-        // made immature or non-final falls out, descendants with it.
+        let mut mempool = self.mempool();
+        if disconnected.is_empty() {
+            // Blocks were only added: what they confirm or conflict with
+            // leaves; nothing else can have become invalid (maturity and
+            // lock-times only get easier as the chain grows), so the pool
+            // is not checked again, which keeps mining cheap.
+            let fork_height = chain.entry(&cursor).map_or(0, |e| e.height);
+            for height in fork_height + 1..=chain.height() {
+                let hash = chain.block_hash(height).expect("an active height");
+                if let Ok(Some(block)) = chain.block(&hash) {
+                    mempool.remove_for_block(&block);
+                }
+            }
+            return;
+        }
+        // A reorganisation: everything is checked again against the new
+        // tip, disconnected blocks' transactions first (they are older),
+        // then the pool in arrival order. What the new chain confirmed,
+        // conflicts with, or made immature or non-final falls out, with
+        // its descendants.
         let mut candidates = Vec::new();
         for hash in disconnected.iter().rev() {
             if let Ok(Some(block)) = chain.block(hash) {
                 candidates.extend(block.txdata.into_iter().skip(1));
             }
         }
-        let mut mempool = self.mempool();
         candidates.extend(mempool.drain());
         let now = self.now();
         for tx in candidates {
