@@ -58,25 +58,30 @@ async fn make_thread(init: &init::Client, name: &str) -> thread::Client {
     made.get().unwrap().get_result().unwrap()
 }
 
+/// The server names the threads it makes libmultiprocess's way:
+/// `<exe>-<pid>/<tid> (from <client's name>)`, in this (test) process.
+async fn assert_server_thread_for(thread: &thread::Client, client: &str) {
+    let name = thread.get_name_request().send().promise.await.unwrap();
+    let name = name
+        .get()
+        .unwrap()
+        .get_result()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(name.ends_with(&format!(" (from {client})")), "{name}");
+    assert!(
+        name.contains(&format!("-{}/", std::process::id())),
+        "{name}"
+    );
+}
+
 #[test]
 fn echo_on_an_explicit_thread() {
     with_core_client(|init| async move {
         let thread = make_thread(&init, "core-client").await;
-        let name = thread.get_name_request().send().promise.await.unwrap();
-        // libmultiprocess's form: `<exe>-<pid>/<tid> (from <client's name>)`.
-        let name = name
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(name.ends_with(" (from core-client)"), "{name}");
-        assert!(
-            name.contains(&format!("-{}/", std::process::id())),
-            "{name}"
-        );
+        assert_server_thread_for(&thread, "core-client").await;
 
         let mut make_echo = init.make_echo_request();
         make_echo.get().init_context().set_thread(thread.clone());
@@ -157,21 +162,7 @@ fn the_retired_mining_ordinal_tells_the_client_to_update() {
 fn a_thread_name_with_a_nul_does_not_crash_the_server() {
     with_core_client(|init| async move {
         let thread = make_thread(&init, "a\0b").await;
-        let name = thread.get_name_request().send().promise.await.unwrap();
-        // libmultiprocess's form: `<exe>-<pid>/<tid> (from <client's name>)`.
-        let name = name
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(name.ends_with(" (from ab)"), "{name}");
-        assert!(
-            name.contains(&format!("-{}/", std::process::id())),
-            "{name}"
-        );
+        assert_server_thread_for(&thread, "ab").await;
         // The server is still there.
         init.construct_request().send().promise.await.unwrap();
     });
