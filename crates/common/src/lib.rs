@@ -17,6 +17,7 @@ pub mod chainparams;
 pub mod datadir;
 pub mod init;
 pub mod logging;
+pub mod secret;
 
 pub use args::{Args, ArgsError, OptionSpec};
 pub use chainparams::{ChainParams, ChainType};

@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
@@ -178,25 +178,9 @@ fn write_cookie(network_dir: &Path) -> Result<Cookie, AddressError> {
         path: path.clone(),
         source,
     };
-    let mut random = [0u8; COOKIE_LEN / 2];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut file| file.read_exact(&mut random))
-        .map_err(io)?;
-    let secret: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = common::secret::random_hex(COOKIE_LEN / 2).map_err(io)?;
     std::fs::create_dir_all(network_dir).map_err(io)?;
-    // Written beside the final name and renamed, so a reader never sees a
-    // half-written cookie, and created 0600 so no other user ever can.
-    let partial = network_dir.join(format!("{COOKIE_FILE}.{}.tmp", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)
-        .map_err(io)?;
-    file.write_all(secret.as_bytes()).map_err(io)?;
-    drop(file);
-    std::fs::rename(&partial, &path).map_err(io)?;
+    common::secret::write_private(&path, &secret).map_err(io)?;
     Ok(Cookie { secret, path })
 }
 

@@ -2,8 +2,6 @@
 //! `-rpcuser`/`-rpcpassword`, and `-rpcauth=<user>:<salt>$<hmac>` entries,
 //! checked in constant time as Bitcoin Core does.
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -68,22 +66,11 @@ impl Auth {
             path: path.to_path_buf(),
             source,
         };
-        let mut secret = [0u8; 32];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| f.read_exact(&mut secret))
-            .map_err(io)?;
-        let line = format!("{COOKIE_USER}:{}", hex::encode(secret));
-        let partial = path.with_extension("tmp");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&partial)
-            .map_err(io)?;
-        file.write_all(line.as_bytes()).map_err(io)?;
-        drop(file);
-        std::fs::rename(&partial, path).map_err(io)?;
+        let line = format!(
+            "{COOKIE_USER}:{}",
+            common::secret::random_hex(32).map_err(io)?
+        );
+        common::secret::write_private(path, &line).map_err(io)?;
         self.credentials.push(Credential::Plain(line));
         Ok(())
     }

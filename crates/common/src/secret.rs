@@ -1,0 +1,57 @@
+//! Secret files: the RPC `.cookie` and the IPC `.ipccookie`. Both are
+//! random hex written so that no other user can read them and no reader
+//! ever sees half a file.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// `bytes` random bytes from the kernel, as lowercase hex.
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut random = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes `contents` to `path` with mode 0600: created beside it under a
+/// temporary name (0600 from the start) and renamed into place.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.tmp", std::process::id()));
+    let partial = std::path::PathBuf::from(partial);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)?;
+    file.write_all(contents.as_bytes())?;
+    drop(file);
+    std::fs::rename(&partial, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn secrets_are_private_and_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".cookie");
+        let secret = random_hex(32).unwrap();
+        assert_eq!(secret.len(), 64);
+        assert_ne!(secret, random_hex(32).unwrap());
+        write_private(&path, &secret).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [".cookie"], "no temporary file is left");
+    }
+}
