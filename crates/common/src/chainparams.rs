@@ -245,6 +245,42 @@ fn target(hex: &str) -> Target {
     Target::from_unprefixed_hex(hex).expect("chain parameter targets are valid hex")
 }
 
+impl Consensus {
+    /// Bitcoin mainnet's rules, the base the other chains change.
+    fn bitcoin() -> Consensus {
+        Consensus {
+            subsidy_halving_interval: 210_000,
+            bip34_height: 227_931,
+            bip65_height: 388_381,
+            bip66_height: 363_725,
+            csv_height: 419_328,
+            segwit_height: 481_824,
+            pow_limit: target("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
+            pow_target_spacing: TEN_MINUTES,
+            pow_target_timespan: TWO_WEEKS,
+            pow_allow_min_difficulty_blocks: false,
+            pow_no_retargeting: false,
+            enforce_bip94: false,
+            rule_change_activation_threshold: 1815,
+            miner_confirmation_window: 2016,
+            coinbase_maturity: COINBASE_MATURITY,
+        }
+    }
+
+    /// Mainnet's rules with every soft fork active from `height` (the
+    /// newer test chains).
+    fn all_active_from(height: u32) -> Consensus {
+        Consensus {
+            bip34_height: height,
+            bip65_height: height,
+            bip66_height: height,
+            csv_height: height,
+            segwit_height: height,
+            ..Consensus::bitcoin()
+        }
+    }
+}
+
 impl ChainParams {
     /// The parameters of `chain`.
     pub fn for_chain(chain: ChainType) -> ChainParams {
@@ -281,23 +317,7 @@ impl ChainParams {
 
     /// Bitcoin mainnet.
     pub fn main() -> ChainParams {
-        let consensus = Consensus {
-            subsidy_halving_interval: 210_000,
-            bip34_height: 227_931,
-            bip65_height: 388_381,
-            bip66_height: 363_725,
-            csv_height: 419_328,
-            segwit_height: 481_824,
-            pow_limit: target("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-            pow_target_spacing: TEN_MINUTES,
-            pow_target_timespan: TWO_WEEKS,
-            pow_allow_min_difficulty_blocks: false,
-            pow_no_retargeting: false,
-            enforce_bip94: false,
-            rule_change_activation_threshold: 1815,
-            miner_confirmation_window: 2016,
-            coinbase_maturity: COINBASE_MATURITY,
-        };
+        let consensus = Consensus::bitcoin();
         ChainParams {
             default_p2p_port: 8333,
             default_rpc_port: 8332,
@@ -311,21 +331,14 @@ impl ChainParams {
     /// Testnet3.
     pub fn testnet() -> ChainParams {
         let consensus = Consensus {
-            subsidy_halving_interval: 210_000,
             bip34_height: 21_111,
             bip65_height: 581_885,
             bip66_height: 330_776,
             csv_height: 770_112,
             segwit_height: 834_624,
-            pow_limit: target("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-            pow_target_spacing: TEN_MINUTES,
-            pow_target_timespan: TWO_WEEKS,
             pow_allow_min_difficulty_blocks: true,
-            pow_no_retargeting: false,
-            enforce_bip94: false,
             rule_change_activation_threshold: 1512,
-            miner_confirmation_window: 2016,
-            coinbase_maturity: COINBASE_MATURITY,
+            ..Consensus::bitcoin()
         };
         ChainParams {
             default_p2p_port: 18333,
@@ -337,21 +350,10 @@ impl ChainParams {
     /// Testnet4 (BIP94).
     pub fn testnet4() -> ChainParams {
         let consensus = Consensus {
-            subsidy_halving_interval: 210_000,
-            bip34_height: 1,
-            bip65_height: 1,
-            bip66_height: 1,
-            csv_height: 1,
-            segwit_height: 1,
-            pow_limit: target("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-            pow_target_spacing: TEN_MINUTES,
-            pow_target_timespan: TWO_WEEKS,
             pow_allow_min_difficulty_blocks: true,
-            pow_no_retargeting: false,
             enforce_bip94: true,
             rule_change_activation_threshold: 1512,
-            miner_confirmation_window: 2016,
-            coinbase_maturity: COINBASE_MATURITY,
+            ..Consensus::all_active_from(1)
         };
         ChainParams {
             default_p2p_port: 48333,
@@ -363,21 +365,8 @@ impl ChainParams {
     /// The default signet (no custom `-signetchallenge`).
     pub fn signet() -> ChainParams {
         let consensus = Consensus {
-            subsidy_halving_interval: 210_000,
-            bip34_height: 1,
-            bip65_height: 1,
-            bip66_height: 1,
-            csv_height: 1,
-            segwit_height: 1,
             pow_limit: target("00000377ae000000000000000000000000000000000000000000000000000000"),
-            pow_target_spacing: TEN_MINUTES,
-            pow_target_timespan: TWO_WEEKS,
-            pow_allow_min_difficulty_blocks: false,
-            pow_no_retargeting: false,
-            enforce_bip94: false,
-            rule_change_activation_threshold: 1815,
-            miner_confirmation_window: 2016,
-            coinbase_maturity: COINBASE_MATURITY,
+            ..Consensus::all_active_from(1)
         };
         ChainParams {
             default_p2p_port: 38333,
@@ -391,23 +380,17 @@ impl ChainParams {
     pub fn regtest() -> ChainParams {
         let consensus = Consensus {
             subsidy_halving_interval: 150,
-            bip34_height: 1,
-            bip65_height: 1,
-            bip66_height: 1,
-            csv_height: 1,
             segwit_height: 0,
             pow_limit: target("7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-            pow_target_spacing: TEN_MINUTES,
             // One day, so a "difficulty period" is 144 blocks, as in Core
             // since v28 (it matters for BIP94 tests and getnetworkhashps).
             pow_target_timespan: 24 * 60 * 60,
             pow_allow_min_difficulty_blocks: true,
             pow_no_retargeting: true,
-            // Core turns this on for regtest only with -test=bip94.
-            enforce_bip94: false,
+            // Core turns BIP94 on for regtest only with -test=bip94.
             rule_change_activation_threshold: 108,
             miner_confirmation_window: 144,
-            coinbase_maturity: COINBASE_MATURITY,
+            ..Consensus::all_active_from(1)
         };
         ChainParams {
             default_p2p_port: 18444,
