@@ -42,16 +42,31 @@ pub fn coinbase(height: u32, payout: ScriptBuf, reward: Amount) -> Transaction {
     }
 }
 
-/// Adds the witness commitment output to the block's coinbase (Core always
-/// does once segwit is active) and fixes the merkle root.
-fn finish_transactions(block: &mut Block) {
-    let root = block.witness_root().expect("a coinbase");
+/// The coinbase output committing to the witnesses of `transactions`
+/// (everything after the coinbase, whose own entry in the witness tree is
+/// zero), with an all-zero witness nonce, as Core's miner writes it.
+pub fn witness_commitment(transactions: &[Transaction]) -> ScriptBuf {
+    let wtxids = std::iter::once(bitcoin::Wtxid::all_zeros().to_raw_hash()).chain(
+        transactions
+            .iter()
+            .map(|tx| tx.compute_wtxid().to_raw_hash()),
+    );
+    let root: bitcoin::WitnessMerkleNode = bitcoin::merkle_tree::calculate_root(wtxids)
+        .expect("at least the coinbase")
+        .into();
     let commitment = Block::compute_witness_commitment(&root, &[0u8; 32]);
     let mut script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
     script.extend_from_slice(commitment.as_byte_array());
+    ScriptBuf::from_bytes(script)
+}
+
+/// Adds the witness commitment output to the block's coinbase (Core always
+/// does once segwit is active) and fixes the merkle root.
+fn finish_transactions(block: &mut Block) {
+    let commitment = witness_commitment(&block.txdata[1..]);
     block.txdata[0].output.push(TxOut {
         value: Amount::ZERO,
-        script_pubkey: ScriptBuf::from_bytes(script),
+        script_pubkey: commitment,
     });
     block.header.merkle_root = block
         .compute_merkle_root()

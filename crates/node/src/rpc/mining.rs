@@ -283,20 +283,9 @@ static GETBLOCKTEMPLATE: Method = Method {
             })
             .collect();
         // The witness commitment for exactly these transactions.
-        let block = chain::block_builder::assemble(
-            tip,
-            height,
-            chain.next_bits(&tip),
-            node.now() as u32,
-            bitcoin::ScriptBuf::new(),
-            bitcoin::Amount::ZERO,
-            selected.iter().map(|e| e.tx.clone()).collect(),
-        );
-        let commitment = block.txdata[0]
-            .output
-            .last()
-            .map(|o| hex::encode(o.script_pubkey.as_bytes()))
-            .unwrap_or_default();
+        let transactions_only: Vec<_> = selected.iter().map(|e| e.tx.clone()).collect();
+        let commitment =
+            hex::encode(chain::block_builder::witness_commitment(&transactions_only).as_bytes());
         let bits = chain.next_bits(&tip);
         let mintime = chain.median_time_past(&tip) + 1;
         Ok(json!({
