@@ -8,9 +8,17 @@ use std::path::Path;
 
 /// `bytes` random bytes from the kernel, as lowercase hex.
 pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    Ok(random_bytes(bytes)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// `bytes` random bytes from the kernel's generator.
+pub fn random_bytes(bytes: usize) -> std::io::Result<Vec<u8>> {
     let mut random = vec![0u8; bytes];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
-    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(random)
 }
 
 /// Writes `contents` to `path` with mode 0600: created beside it under a

@@ -2,15 +2,29 @@
 //! chain's name and network, the clock (which `setmocktime` can fix), the
 //! tip-change signal waiting RPCs block on, and the shutdown request.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bitcoin::BlockHash;
+use bitcoin::{BlockHash, Transaction, Txid};
 use chain::ChainState;
 use common::logging::{LogCategory, Logger};
+use interfaces::rpc::RpcCommand;
+use interfaces::{BlockInfo, RemovalReason};
 
-use crate::mempool::Mempool;
+use crate::mempool::{Accepted, Mempool, Rejection};
+use crate::notify::Notifier;
+
+/// What a tip change did: the blocks that left the active chain (old tip
+/// first) and the height of the last block both chains share.
+#[derive(Default)]
+struct TipChange {
+    disconnected: Vec<(BlockHash, bitcoin::Block)>,
+    heights: HashMap<BlockHash, u32>,
+    fork_height: u32,
+}
 
 pub struct Node {
     chain: Mutex<ChainState>,
@@ -29,6 +43,14 @@ pub struct Node {
     shutdown_signal: tokio::sync::Notify,
     /// The process's logger; `logging` changes its categories at runtime.
     pub logger: Logger,
+    /// Chain and mempool events for wallets, delivered off-lock.
+    pub notifier: Notifier,
+    /// Methods other components (wallets) added, by name, with the id of
+    /// the registration that added them.
+    rpc_commands: RwLock<BTreeMap<String, (u64, RpcCommand)>>,
+    next_registration: Mutex<u64>,
+    /// `<datadir>/<chain>/settings.json`, if the node keeps one.
+    pub settings_path: Option<PathBuf>,
 }
 
 impl Node {
@@ -51,7 +73,88 @@ impl Node {
             txindex,
             shutdown_signal: tokio::sync::Notify::new(),
             logger,
+            notifier: Notifier::new(),
+            rpc_commands: RwLock::default(),
+            next_registration: Mutex::new(0),
+            settings_path: None,
         })
+    }
+
+    /// As [`Node::new`], keeping read-write settings in `settings.json`.
+    pub fn with_settings(mut node: Arc<Node>, path: PathBuf) -> Arc<Node> {
+        if let Some(inner) = Arc::get_mut(&mut node) {
+            inner.settings_path = Some(path);
+        }
+        node
+    }
+
+    /// Adds a method to the RPC server; returns the id that removes it.
+    pub fn add_rpc_command(&self, command: RpcCommand) -> u64 {
+        let id = {
+            let mut next = self
+                .next_registration
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *next += 1;
+            *next
+        };
+        self.rpc_commands
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(command.name.clone(), (id, command));
+        id
+    }
+
+    /// Removes the method `name` if registration `id` still owns it.
+    pub fn remove_rpc_command(&self, name: &str, id: u64) {
+        let mut commands = self.rpc_commands.write().unwrap_or_else(|e| e.into_inner());
+        if commands.get(name).is_some_and(|(owner, _)| *owner == id) {
+            commands.remove(name);
+        }
+    }
+
+    /// A method some component added, by name.
+    pub fn rpc_command(&self, name: &str) -> Option<RpcCommand> {
+        self.rpc_commands
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .map(|(_, command)| command.clone())
+    }
+
+    /// Every added method, by name.
+    pub fn rpc_commands(&self) -> Vec<RpcCommand> {
+        self.rpc_commands
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|(_, command)| command.clone())
+            .collect()
+    }
+
+    /// Checks `tx` and adds it to the mempool, telling subscribers.
+    /// `max_feerate` is in sat/kvB (0: no limit).
+    pub fn submit_transaction(
+        &self,
+        tx: Transaction,
+        max_feerate: u64,
+    ) -> Result<Accepted, Rejection> {
+        let chain = self.chain();
+        let mut mempool = self.mempool();
+        let copy = self.notifier.has_subscribers().then(|| tx.clone());
+        let accepted = mempool.accept(&chain, tx, self.now(), max_feerate, false)?;
+        self.log_debug(
+            LogCategory::Mempool,
+            format!(
+                "AcceptToMemoryPool: accepted {} (poolsz {} txn)",
+                accepted.txid,
+                mempool.len()
+            ),
+        );
+        if let Some(tx) = copy {
+            self.notifier.tx_added(tx);
+        }
+        Ok(accepted)
     }
 
     /// The chainstate, locked. Keep the guard short.
@@ -73,7 +176,14 @@ impl Node {
         let old_tip = chain.tip();
         let result = change(&mut chain);
         if chain.tip() != old_tip {
-            self.sync_mempool(&chain, old_tip);
+            let before = self
+                .notifier
+                .has_subscribers()
+                .then(|| self.mempool_snapshot());
+            let tip_change = self.sync_mempool(&chain, old_tip);
+            if let Some(before) = before {
+                self.notify_chain_change(&chain, &tip_change, before);
+            }
             crate::mining::log_tip(self, &chain);
             drop(chain);
             self.notify_tip();
@@ -81,31 +191,105 @@ impl Node {
         result
     }
 
-    fn sync_mempool(&self, chain: &ChainState, old_tip: BlockHash) {
-        // Walk both tips back to their common ancestor.
-        let mut disconnected = Vec::new();
-        let mut cursor = old_tip;
-        while !chain.is_active(&cursor) {
-            disconnected.push(cursor);
-            match chain.entry(&cursor) {
-                Some(entry) => cursor = entry.header.prev_blockhash,
-                None => break,
+    fn mempool_snapshot(&self) -> HashMap<Txid, Transaction> {
+        self.mempool()
+            .entries()
+            .map(|entry| (entry.txid, entry.tx.clone()))
+            .collect()
+    }
+
+    /// Queues what a tip change means for subscribers, in Core's order:
+    /// blocks disconnected (tip first), transactions that left the pool,
+    /// blocks connected (oldest first), transactions that (re-)entered it,
+    /// then the new tip.
+    fn notify_chain_change(
+        &self,
+        chain: &ChainState,
+        change: &TipChange,
+        before: HashMap<Txid, Transaction>,
+    ) {
+        let disconnected = &change.disconnected;
+        let info = |hash: BlockHash, data: bitcoin::Block| BlockInfo {
+            hash,
+            prev_hash: data.header.prev_blockhash,
+            height: chain.entry(&hash).map_or(0, |e| e.height),
+            data,
+        };
+        for (hash, block) in disconnected {
+            self.notifier.block_disconnected(BlockInfo {
+                hash: *hash,
+                prev_hash: block.header.prev_blockhash,
+                height: change.heights[hash],
+                data: block.clone(),
+            });
+        }
+        let mut connected = Vec::new();
+        for height in change.fork_height + 1..=chain.height() {
+            let hash = chain.block_hash(height).expect("an active height");
+            if let Ok(Some(block)) = chain.block(&hash) {
+                connected.push((hash, block));
             }
         }
+        let confirmed: HashSet<Txid> = connected
+            .iter()
+            .flat_map(|(_, block)| block.txdata.iter().map(|tx| tx.compute_txid()))
+            .collect();
+        let after: HashSet<Txid> = self.mempool().entries().map(|e| e.txid).collect();
+        for (txid, tx) in &before {
+            if !after.contains(txid) {
+                let reason = if confirmed.contains(txid) {
+                    RemovalReason::Block
+                } else if disconnected.is_empty() {
+                    RemovalReason::Conflict
+                } else {
+                    RemovalReason::Reorg
+                };
+                self.notifier.tx_removed(tx.clone(), reason);
+            }
+        }
+        for (hash, block) in connected {
+            self.notifier.block_connected(info(hash, block));
+        }
+        let added: Vec<Transaction> = self
+            .mempool()
+            .entries()
+            .filter(|e| !before.contains_key(&e.txid))
+            .map(|e| e.tx.clone())
+            .collect();
+        for tx in added {
+            self.notifier.tx_added(tx);
+        }
+        self.notifier.tip_updated();
+    }
+
+    fn sync_mempool(&self, chain: &ChainState, old_tip: BlockHash) -> TipChange {
+        // Walk the old tip back to the active chain: the fork point.
+        let mut change = TipChange::default();
+        let mut cursor = old_tip;
+        while !chain.is_active(&cursor) {
+            let Some(entry) = chain.entry(&cursor) else {
+                break;
+            };
+            change.heights.insert(cursor, entry.height);
+            if let Ok(Some(block)) = chain.block(&cursor) {
+                change.disconnected.push((cursor, block));
+            }
+            cursor = entry.header.prev_blockhash;
+        }
+        change.fork_height = chain.entry(&cursor).map_or(0, |e| e.height);
         let mut mempool = self.mempool();
-        if disconnected.is_empty() {
+        if change.disconnected.is_empty() {
             // Blocks were only added: what they confirm or conflict with
             // leaves; nothing else can have become invalid (maturity and
             // lock-times only get easier as the chain grows), so the pool
             // is not checked again, which keeps mining cheap.
-            let fork_height = chain.entry(&cursor).map_or(0, |e| e.height);
-            for height in fork_height + 1..=chain.height() {
+            for height in change.fork_height + 1..=chain.height() {
                 let hash = chain.block_hash(height).expect("an active height");
                 if let Ok(Some(block)) = chain.block(&hash) {
                     mempool.remove_for_block(&block);
                 }
             }
-            return;
+            return change;
         }
         // A reorganisation: everything is checked again against the new
         // tip, disconnected blocks' transactions first (they are older),
@@ -113,16 +297,15 @@ impl Node {
         // conflicts with, or made immature or non-final falls out, with
         // its descendants.
         let mut candidates = Vec::new();
-        for hash in disconnected.iter().rev() {
-            if let Ok(Some(block)) = chain.block(hash) {
-                candidates.extend(block.txdata.into_iter().skip(1));
-            }
+        for (_, block) in change.disconnected.iter().rev() {
+            candidates.extend(block.txdata.iter().skip(1).cloned());
         }
         candidates.extend(mempool.drain());
         let now = self.now();
         for tx in candidates {
             let _ = mempool.accept(chain, tx, now, 0, false);
         }
+        change
     }
 
     /// Seconds since the epoch, or the mock time if one is set.

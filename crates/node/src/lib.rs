@@ -3,11 +3,14 @@
 //! methods, results and errors.
 
 pub mod context;
+pub mod local_chain;
 pub mod mempool;
 pub mod mining;
+pub mod notify;
 pub mod rpc;
 
 pub use context::Node;
+pub use local_chain::LocalChain;
 
 /// The version number RPCs report (`getnetworkinfo`'s `version`), in
 /// Bitcoin Core's MMmmpp form.

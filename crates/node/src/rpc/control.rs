@@ -22,13 +22,11 @@ static HELP: Method = Method {
     category: "control",
     args: &[optional("command", Kind::Str, "The command to get help on")],
     summary: "List all commands, or get help for a specified command.",
-    handler: |_, params| match params.str(0) {
-        None => Ok(json!(table::overview())),
-        Some(name) => Ok(json!(table::methods()
-            .into_iter()
-            .find(|m| m.name == name)
-            .map(|m| m.help())
-            .unwrap_or_else(|| format!("help: unknown command: {name}")))),
+    handler: |node, params| match params.str(0) {
+        None => Ok(json!(table::overview(node))),
+        Some(name) => Ok(json!(
+            table::help(node, name).unwrap_or_else(|| format!("help: unknown command: {name}"))
+        )),
     },
 };
 

@@ -3,16 +3,10 @@
 
 use bitcoin::hashes::Hash;
 use bitcoin::script::Instruction;
-use bitcoin::{Address, Amount, Block, Network, Script, Transaction};
+use bitcoin::{Address, Block, Network, Script, Transaction};
 use serde_json::{json, Map, Value};
 
-/// Satoshis as a JSON number of bitcoins with eight decimals, as Core's
-/// `ValueFromAmount` prints them.
-pub fn amount(value: Amount) -> Value {
-    let sats = value.to_sat();
-    let text = format!("{}.{:08}", sats / 100_000_000, sats % 100_000_000);
-    serde_json::from_str(&text).expect("a decimal number")
-}
+pub use interfaces::rpc::amount::to_json as amount;
 
 /// A double as Bitcoin Core's JSON writer prints it: `%.16g` (16
 /// significant digits, scientific below 1e-5, trailing zeros dropped).
@@ -346,10 +340,13 @@ mod tests {
     #[test]
     fn amounts_print_with_eight_decimals() {
         assert_eq!(
-            amount(Amount::from_sat(5_000_000_000)).to_string(),
+            amount(bitcoin::Amount::from_sat(5_000_000_000)).to_string(),
             "50.00000000"
         );
-        assert_eq!(amount(Amount::from_sat(1)).to_string(), "0.00000001");
+        assert_eq!(
+            amount(bitcoin::Amount::from_sat(1)).to_string(),
+            "0.00000001"
+        );
     }
 
     #[test]

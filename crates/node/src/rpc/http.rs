@@ -75,9 +75,9 @@ impl RpcState {
     }
 
     /// Runs a request body: on the node, or answered -28 while warming up.
-    pub fn execute(&self, body: &[u8]) -> (StatusCode, String) {
+    pub fn execute(&self, uri: &str, body: &[u8]) -> (StatusCode, String) {
         match self.node.get() {
-            Some(node) => execute(node, body),
+            Some(node) => execute(node, uri, body),
             None => {
                 let status = self
                     .warmup
@@ -121,7 +121,7 @@ pub async fn serve(
                 let watcher = graceful.watcher();
                 let client_allowed = allowed.allows(&peer.ip());
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
+                    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                         let (state, auth) = (state.clone(), auth.clone());
                         async move {
                             if !client_allowed {
@@ -205,7 +205,7 @@ async fn handle(
         Ok(body) => body.to_bytes(),
         Err(_) => return Ok(respond(StatusCode::PAYLOAD_TOO_LARGE, String::new())),
     };
-    let outcome = tokio::task::spawn_blocking(move || state.execute(&body)).await;
+    let outcome = tokio::task::spawn_blocking(move || state.execute(&path, &body)).await;
     let (status, body) = outcome.unwrap_or_else(|_| {
         (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -220,13 +220,13 @@ async fn handle(
 
 /// Parses and runs a request body on `node`; returns the status and the
 /// JSON text.
-pub fn execute(node: &Node, body: &[u8]) -> (StatusCode, String) {
+pub fn execute(node: &Node, uri: &str, body: &[u8]) -> (StatusCode, String) {
     execute_with(body, &|method, params| {
         node.log_debug(
             LogCategory::Rpc,
             format!("ThreadRPCServer method={method} user=__cookie__"),
         );
-        table::dispatch(node, method, params)
+        table::dispatch(node, method, params, uri)
     })
 }
 
@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn while_warming_up_every_call_is_answered_with_minus_28() {
         let state = RpcState::new(Logger::disabled(), "Loading block index…");
-        let (status, body) = state.execute(br#"{"method":"getblockcount","id":1}"#);
+        let (status, body) = state.execute("/", br#"{"method":"getblockcount","id":1}"#);
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         let reply: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
@@ -351,13 +351,13 @@ mod tests {
             serde_json::json!({"code": -28, "message": "Loading block index…"})
         );
         state.set_warmup("Verifying blocks…");
-        let (status, body) = state.execute(br#"[{"jsonrpc":"2.0","method":"help","id":2}]"#);
+        let (status, body) = state.execute("/", br#"[{"jsonrpc":"2.0","method":"help","id":2}]"#);
         assert_eq!(status, StatusCode::OK);
         let reply: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(reply[0]["error"]["code"], -28);
         assert_eq!(reply[0]["error"]["message"], "Verifying blocks…");
         // Framing errors are still framing errors.
-        let (status, _) = state.execute(b"{nope");
+        let (status, _) = state.execute("/", b"{nope");
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -7,10 +7,10 @@ pub mod auth;
 pub mod blockchain;
 pub mod control;
 pub mod encode;
-pub mod error;
 pub mod http;
 pub mod mining;
-pub mod params;
 pub mod rawtransactions;
 pub mod table;
 pub mod util;
+
+pub use interfaces::rpc::{error, params};

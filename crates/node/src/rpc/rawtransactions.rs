@@ -46,67 +46,7 @@ fn amount_param(params: &Params, position: usize, default: u64) -> Result<u64, R
     }
 }
 
-/// A JSON amount in BTC as satoshis, the way Core's `AmountFromValue`
-/// reads it: a number or numeric string, exponents allowed ("1E-8"), at
-/// most eight decimals, not negative, not above 21 million.
-pub fn btc_amount(value: &Value) -> Result<u64, RpcError> {
-    let out_of_range = || RpcError::new(code::TYPE_ERROR, "Amount out of range");
-    let invalid = || RpcError::new(code::TYPE_ERROR, "Invalid amount");
-    let text = match value {
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => text.clone(),
-        _ => {
-            return Err(RpcError::new(
-                code::TYPE_ERROR,
-                "Amount is not a number or string",
-            ))
-        }
-    };
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (
-            &text[..at],
-            text[at + 1..].parse::<i32>().map_err(|_| invalid())?,
-        ),
-        None => (text.as_str(), 0),
-    };
-    if mantissa.starts_with('-') {
-        return Err(out_of_range());
-    }
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return Err(invalid());
-    }
-    // digits × 10^(exponent + 8 - fraction length) satoshis, exactly.
-    let digits = format!("{whole}{fraction}");
-    let digits = digits.trim_start_matches('0');
-    let scale = exponent + 8 - fraction.len() as i32;
-    let mut sats: u128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().map_err(|_| out_of_range())?
-    };
-    if scale >= 0 {
-        for _ in 0..scale {
-            sats = sats.checked_mul(10).ok_or_else(out_of_range)?;
-        }
-    } else {
-        for _ in 0..-scale {
-            if !sats.is_multiple_of(10) {
-                return Err(invalid());
-            }
-            sats /= 10;
-        }
-    }
-    u64::try_from(sats)
-        .ok()
-        .filter(|s| *s <= chain::consensus::MAX_MONEY)
-        .ok_or_else(out_of_range)
-}
+pub use interfaces::rpc::amount::parse as btc_amount;
 
 /// A fee rate in BTC/kvB, as sat/kvB, with Core's upper bound.
 fn feerate(params: &Params, position: usize, default: u64) -> Result<u64, RpcError> {
@@ -142,11 +82,12 @@ static SENDRAWTRANSACTION: Method = Method {
             return Err(RpcError::new(code::VERIFY_ERROR, "Unspendable output exceeds maximum configured by user (maxburnamount)"));
         }
         let txid = tx.compute_txid();
-        let chain = node.chain();
-        let result = node.mempool().accept(&chain, tx, node.now(), max_feerate, false);
+        let result = node.submit_transaction(tx, max_feerate);
         match result {
             Ok(accepted) => {
-                node.log_debug(common::logging::LogCategory::Mempool, format!("AcceptToMemoryPool: accepted {} (poolsz {} txn)", accepted.txid, node.mempool().len()));
+                // As Core does for transactions from outside the wallet:
+                // wallets have seen it before the call returns.
+                node.notifier.sync();
                 Ok(json!(accepted.txid.to_string()))
             }
             Err(rejection) => match rejection.kind {

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::error::{code, RpcError};
 use super::params::{Arg, Params, ParamsError};
 use crate::context::Node;
+use interfaces::rpc::RpcRequest;
 
 pub type Handler = fn(&Node, &Params) -> Result<Value, RpcError>;
 
@@ -21,29 +22,7 @@ pub struct Method {
 impl Method {
     /// `help <method>`: usage line, summary and arguments.
     pub fn help(&self) -> String {
-        let mut usage = self.name.to_string();
-        for arg in self.args {
-            if arg.required {
-                usage += &format!(" \"{}\"", arg.name);
-            } else {
-                usage += &format!(" ( \"{}\" )", arg.name);
-            }
-        }
-        let mut text = format!("{usage}\n\n{}\n", self.summary);
-        if !self.args.is_empty() {
-            text += "\nArguments:\n";
-            for (i, arg) in self.args.iter().enumerate() {
-                let need = if arg.required { "required" } else { "optional" };
-                text += &format!(
-                    "{}. {} ({:?}, {need}) {}\n",
-                    i + 1,
-                    arg.name,
-                    arg.kind,
-                    arg.help
-                );
-            }
-        }
-        text
+        super::params::help_text(self.name, self.summary, self.args)
     }
 }
 
@@ -58,12 +37,24 @@ pub fn methods() -> Vec<&'static Method> {
     all
 }
 
-/// Runs `name` with `params`.
-pub fn dispatch(node: &Node, name: &str, params: Option<&Value>) -> Result<Value, RpcError> {
-    let method = methods()
-        .into_iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| RpcError::new(code::METHOD_NOT_FOUND, "Method not found"))?;
+/// Runs `name` with `params`; `uri` is the HTTP path it came on, which
+/// methods other components added (the wallet's) use to pick a wallet.
+pub fn dispatch(
+    node: &Node,
+    name: &str,
+    params: Option<&Value>,
+    uri: &str,
+) -> Result<Value, RpcError> {
+    let Some(method) = methods().into_iter().find(|m| m.name == name) else {
+        let command = node
+            .rpc_command(name)
+            .ok_or_else(|| RpcError::new(code::METHOD_NOT_FOUND, "Method not found"))?;
+        return command.actor.call(&RpcRequest {
+            method: name.to_string(),
+            params: params.cloned(),
+            uri: uri.to_string(),
+        });
+    };
     let params = match Params::bind(params, method.args) {
         Ok(params) => params,
         // Core answers a wrong argument count with the method's help.
@@ -73,20 +64,40 @@ pub fn dispatch(node: &Node, name: &str, params: Option<&Value>) -> Result<Value
     (method.handler)(node, &params)
 }
 
+/// `help <name>`, for the node's methods and added ones alike.
+pub fn help(node: &Node, name: &str) -> Option<String> {
+    match methods().into_iter().find(|m| m.name == name) {
+        Some(method) => Some(method.help()),
+        None => node.rpc_command(name).map(|command| command.help),
+    }
+}
+
 /// `help` without arguments: every method, grouped by category.
-pub fn overview() -> String {
+pub fn overview(node: &Node) -> String {
+    let mut entries: Vec<(String, String)> = methods()
+        .into_iter()
+        .map(|method| {
+            let help = method.help();
+            let usage = help.lines().next().unwrap_or(method.name).to_string();
+            (method.category.to_string(), usage)
+        })
+        .collect();
+    entries.extend(
+        node.rpc_commands()
+            .into_iter()
+            .map(|command| (command.category, command.usage)),
+    );
     let mut text = String::new();
-    let mut category = "";
-    for method in methods() {
-        if method.category != category {
+    let mut category = String::new();
+    for (this_category, usage) in entries {
+        if this_category != category {
             if !text.is_empty() {
                 text.push('\n');
             }
-            text += &format!("== {} ==\n", capitalise(method.category));
-            category = method.category;
+            text += &format!("== {} ==\n", capitalise(&this_category));
+            category = this_category;
         }
-        let usage = method.help();
-        text += usage.lines().next().unwrap_or(method.name);
+        text += &usage;
         text.push('\n');
     }
     text.trim_end().to_string()

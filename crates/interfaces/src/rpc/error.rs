@@ -19,6 +19,19 @@ pub mod code {
     pub const VERIFY_REJECTED: i32 = -26;
     pub const VERIFY_ALREADY_IN_CHAIN: i32 = -27;
     pub const IN_WARMUP: i32 = -28;
+    pub const WALLET_ERROR: i32 = -4;
+    pub const WALLET_INSUFFICIENT_FUNDS: i32 = -6;
+    pub const WALLET_INVALID_LABEL_NAME: i32 = -11;
+    pub const WALLET_KEYPOOL_RAN_OUT: i32 = -12;
+    pub const WALLET_UNLOCK_NEEDED: i32 = -13;
+    pub const WALLET_PASSPHRASE_INCORRECT: i32 = -14;
+    pub const WALLET_WRONG_ENC_STATE: i32 = -15;
+    pub const WALLET_ENCRYPTION_FAILED: i32 = -16;
+    pub const WALLET_ALREADY_UNLOCKED: i32 = -17;
+    pub const WALLET_NOT_FOUND: i32 = -18;
+    pub const WALLET_NOT_SPECIFIED: i32 = -19;
+    pub const WALLET_ALREADY_LOADED: i32 = -35;
+    pub const WALLET_ALREADY_EXISTS: i32 = -36;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,6 +46,33 @@ pub const fn optional(name: &'static str, kind: Kind, help: &'static str) -> Arg
     }
 }
 
+/// `help <method>`: the usage line, the summary and the arguments.
+pub fn help_text(name: &str, summary: &str, args: &[Arg]) -> String {
+    let mut usage = name.to_string();
+    for arg in args {
+        if arg.required {
+            usage += &format!(" \"{}\"", arg.name);
+        } else {
+            usage += &format!(" ( \"{}\" )", arg.name);
+        }
+    }
+    let mut text = format!("{usage}\n\n{summary}\n");
+    if !args.is_empty() {
+        text += "\nArguments:\n";
+        for (i, arg) in args.iter().enumerate() {
+            let need = if arg.required { "required" } else { "optional" };
+            text += &format!(
+                "{}. {} ({:?}, {need}) {}\n",
+                i + 1,
+                arg.name,
+                arg.kind,
+                arg.help
+            );
+        }
+    }
+    text
+}
+
 /// Bitcoin Core's name for a JSON value's type.
 pub fn type_name(value: &Value) -> &'static str {
     match value {

@@ -1,0 +1,19 @@
+//! What the wallet may know of the node, and nothing more.
+//!
+//! The wallet sees the node only through [`Chain`] (questions it asks and
+//! transactions it hands over) and [`ChainNotifications`] (what the node
+//! tells it as blocks and transactions come and go). `c1pzod` implements
+//! `Chain` locally; `c1pzo-node` will implement it over Cap'n Proto, so
+//! every argument and result here is an owned value or a consensus type
+//! that can be serialised: no reference into the node's memory crosses
+//! this boundary, and a callback is always an `Arc<dyn ...>` the other
+//! side can proxy.
+
+mod chain;
+mod handler;
+mod notifications;
+pub mod rpc;
+
+pub use chain::{BlockRef, Chain, Coin, FoundBlock};
+pub use handler::{CleanupHandler, Handler};
+pub use notifications::{BlockInfo, ChainNotifications, RemovalReason};
