@@ -161,14 +161,26 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         chainstate.tip(),
         chainstate.height()
     ));
-    let node = Node::new(
-        chainstate,
-        params.network,
-        dirs.chain.name(),
-        args.get_bool("txindex", false),
-        logger.clone(),
+    let node = Node::with_settings(
+        Node::new(
+            chainstate,
+            params.network,
+            dirs.chain.name(),
+            args.get_bool("txindex", false),
+            logger.clone(),
+        ),
+        dirs.network.join("settings.json"),
     );
     node.mempool().require_standard = !args.get_bool("acceptnonstdtxn", false);
+    // Wallets load before the RPC server leaves warmup, as in Core.
+    let wallets = match start_wallets(&args, &dirs.network, &node, params.network) {
+        Ok(wallets) => wallets,
+        Err(error) => {
+            rpc.request_stop();
+            cleanup(&cookie, &pid_file);
+            return Err(error);
+        }
+    };
     rpc.ready(node.clone());
     if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         node.request_shutdown();
@@ -193,11 +205,66 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         }
     });
     logger.info(format_args!("Shutdown: In progress..."));
+    if let Some(wallets) = &wallets {
+        wallets.stop();
+    }
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     cleanup(&cookie, &pid_file);
     drop(node);
     logger.info(format_args!("Shutdown: done"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The wallet context: `-walletdir` (default `<datadir>/wallets`), the
+/// wallet RPCs, and the wallets `-wallet` and settings.json name. `None`
+/// with `-disablewallet`.
+fn start_wallets(
+    args: &Args,
+    network_dir: &Path,
+    node: &Arc<Node>,
+    network: bitcoin::Network,
+) -> Result<Option<Arc<wallet::manager::WalletContext>>, Fatal> {
+    if args.get_bool("disablewallet", false) {
+        node.log("Wallet disabled!".into());
+        return Ok(None);
+    }
+    let wallet_dir = match args.get_path("walletdir") {
+        Some(dir) => {
+            let dir = common::datadir::resolve_in(&std::env::current_dir()?, &dir);
+            if !dir.is_dir() {
+                return Err(Fatal(format!(
+                    "Specified -walletdir \"{}\" does not exist",
+                    dir.display()
+                )));
+            }
+            dir
+        }
+        None => {
+            let dir = network_dir.join("wallets");
+            std::fs::create_dir_all(&dir)?;
+            dir
+        }
+    };
+    let fallback_fee = match args.get("fallbackfee") {
+        None => None,
+        Some(text) => {
+            let sats = interfaces::rpc::amount::parse(&serde_json::Value::String(text.clone()))
+                .map_err(|_| {
+                    Fatal(format!(
+                        "Invalid amount for -fallbackfee=<amount>: '{text}'"
+                    ))
+                })?;
+            Some(bitcoin::FeeRate::from_sat_per_kwu(sats / 4))
+        }
+    };
+    node.log(format!("Using wallet directory {}", wallet_dir.display()));
+    let chain: Arc<dyn interfaces::Chain> = node::LocalChain::new(node.clone());
+    let context = wallet::manager::WalletContext::new(chain, wallet_dir, network, fallback_fee);
+    context.register_rpcs();
+    context
+        .load_at_startup(&args.get_all("wallet"))
+        .map_err(Fatal)?;
+    Ok(Some(context))
 }
 
 /// Removes the files that exist only while the node runs.

@@ -12,6 +12,8 @@
 pub mod crypter;
 pub mod descriptors;
 pub mod error;
+pub mod manager;
+pub mod rpc;
 pub mod spend;
 pub mod store;
 pub mod tx;

@@ -217,6 +217,11 @@ impl State {
         })
     }
 
+    /// The wallet transactions spending `outpoint`.
+    pub fn spenders(&self, outpoint: &OutPoint) -> Vec<Txid> {
+        self.spends.get(outpoint).cloned().unwrap_or_default()
+    }
+
     /// The other wallet transactions spending any input of `wtx`.
     pub fn conflicts(&self, wtx: &WalletTx) -> Vec<Txid> {
         let mut out: Vec<Txid> = wtx
