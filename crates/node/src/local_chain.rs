@@ -207,6 +207,14 @@ impl Chain for LocalChain {
         self.node.notifier.sync();
     }
 
+    fn wait_for_notifications_if_tip_changed(&self, old_tip: &BlockHash) {
+        // Also when events are still queued: a wallet may already have
+        // seen the new tip's block but not the mempool events after it.
+        if self.tip().hash != *old_tip || !self.node.notifier.is_idle() {
+            self.node.notifier.sync();
+        }
+    }
+
     fn handle_rpc(&self, command: RpcCommand) -> Box<dyn Handler> {
         let name = command.name.clone();
         let id = self.node.add_rpc_command(command);

@@ -3,6 +3,7 @@
 //! while it holds the chain or mempool lock, and a wallet may call back.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Sender, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -25,6 +26,9 @@ type Subscribers = Arc<RwLock<BTreeMap<u64, Arc<dyn ChainNotifications>>>>;
 
 pub struct Notifier {
     queue: Mutex<Sender<Event>>,
+    /// Events queued and events delivered: equal when nothing waits.
+    queued: AtomicU64,
+    delivered: Arc<AtomicU64>,
     subscribers: Subscribers,
     next_id: Mutex<u64>,
 }
@@ -41,6 +45,8 @@ impl Notifier {
         let (queue, events) = channel::<Event>();
         let subscribers: Subscribers = Arc::default();
         let delivering = subscribers.clone();
+        let delivered = Arc::new(AtomicU64::new(0));
+        let counting = delivered.clone();
         std::thread::Builder::new()
             .name("c1pzo-notify".into())
             .spawn(move || {
@@ -60,11 +66,14 @@ impl Notifier {
                     for subscriber in now {
                         deliver(&*subscriber, &event);
                     }
+                    counting.fetch_add(1, Ordering::SeqCst);
                 }
             })
             .expect("spawning the notification thread");
         Notifier {
             queue: Mutex::new(queue),
+            queued: AtomicU64::new(0),
+            delivered,
             subscribers,
             next_id: Mutex::new(0),
         }
@@ -97,7 +106,15 @@ impl Notifier {
             .is_empty()
     }
 
+    /// Whether every event queued so far has been delivered.
+    pub fn is_idle(&self) -> bool {
+        self.delivered.load(Ordering::SeqCst) == self.queued.load(Ordering::SeqCst)
+    }
+
     fn push(&self, event: Event) {
+        if !matches!(event, Event::Barrier(_)) {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+        }
         let _ = self
             .queue
             .lock()

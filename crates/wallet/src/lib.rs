@@ -13,6 +13,7 @@ pub mod crypter;
 pub mod descriptors;
 pub mod error;
 pub mod manager;
+pub mod offline;
 pub mod rpc;
 pub mod spend;
 pub mod store;

@@ -209,6 +209,22 @@ impl TestNode {
 
     /// Calls `method` with `params`; `Err` carries the node's error.
     pub fn rpc(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        self.rpc_at("/", method, params)
+    }
+
+    /// As [`TestNode::rpc`], for the wallet `name` (`/wallet/<name>`).
+    pub fn wallet_rpc(&self, name: &str, method: &str, params: Value) -> Result<Value, RpcError> {
+        self.rpc_at(&format!("/wallet/{name}"), method, params)
+    }
+
+    /// As [`TestNode::call`], for the wallet `name`.
+    pub fn wallet_call(&self, name: &str, method: &str, params: Value) -> Value {
+        self.wallet_rpc(name, method, params)
+            .unwrap_or_else(|e| panic!("{name}: {method} failed: {e:?}\n{}", self.log_tail()))
+    }
+
+    /// Calls `method` on the HTTP path `path`.
+    pub fn rpc_at(&self, path: &str, method: &str, params: Value) -> Result<Value, RpcError> {
         let cookie = self.cookie().unwrap_or_default();
         let body = json!({ "jsonrpc": "1.0", "id": "test", "method": method, "params": params });
         let client = reqwest::blocking::Client::builder()
@@ -217,7 +233,7 @@ impl TestNode {
             .expect("a client");
         let (user, password) = cookie.split_once(':').unwrap_or(("", ""));
         let response = client
-            .post(self.url())
+            .post(format!("{}{}", self.url().trim_end_matches('/'), path))
             .basic_auth(user, Some(password))
             .body(body.to_string())
             .send()
