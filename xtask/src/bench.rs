@@ -40,8 +40,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.area.as_str() {
         "depends" => {}
         "ipc" => return ipc(),
-        "node" => return node(),
-        other => bail!("unknown bench area `{other}`; areas: depends, ipc, node"),
+        "node" => return example("node_bench", "node"),
+        "wallet" => return example("wallet_bench", "wallet"),
+        other => bail!("unknown bench area `{other}`; areas: depends, ipc, node, wallet"),
     }
     let root = crate::repo_root();
     let out_dir = root.join("target/bench");
@@ -126,9 +127,10 @@ fn ipc() -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench node`: builds the release `c1pzod` and the node
-/// benchmark and runs it; the figures land in target/bench/node.{json,md}.
-fn node() -> Result<()> {
+/// `cargo xtask bench node|wallet`: builds the release executables and
+/// the benchmark example, runs it against them; the figures land in
+/// target/bench/<area>.{json,md}.
+fn example(example: &str, area: &str) -> Result<()> {
     let root = crate::repo_root();
     let sh = crate::test_cmd::shell_with_depends(&root)?;
     xshell::cmd!(
@@ -137,9 +139,12 @@ fn node() -> Result<()> {
     )
     .run()?;
     let out = root.join("target/bench");
-    let bench = root.join("target/release/examples/node_bench");
+    let bench = root.join("target/release/examples").join(example);
     xshell::cmd!(sh, "{bench} --out {out}").run()?;
-    eprintln!("written: {}", out.join("node.{json,md}").display());
+    eprintln!(
+        "written: {}",
+        out.join(format!("{area}.{{json,md}}")).display()
+    );
     Ok(())
 }
 

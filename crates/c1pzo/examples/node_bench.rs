@@ -6,7 +6,7 @@
 //! `<out>/node.json` and `<out>/node.md`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
@@ -22,7 +22,9 @@ const TXS_PER_BLOCK: usize = 50;
 const RPC_CLIENTS: usize = 8;
 const RPC_SECONDS: u64 = 5;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+mod support;
+
+use support::{Node, Result};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -40,7 +42,7 @@ fn main() -> Result<()> {
 
     eprintln!("generatetoaddress {BLOCKS}");
     let generate_seconds = {
-        let node = Node::start(&exe)?;
+        let node = Node::start(&exe, &[])?;
         let started = Instant::now();
         node.call("generatetoaddress", json!([BLOCKS, ADDRESS]))?;
         started.elapsed().as_secs_f64()
@@ -49,7 +51,7 @@ fn main() -> Result<()> {
     eprintln!("building {BLOCKS} blocks of {TXS_PER_BLOCK} signed transactions");
     let (setup, timed) = build_blocks()?;
     eprintln!("submitting them");
-    let node = Node::start(&exe)?;
+    let node = Node::start(&exe, &[])?;
     for block in &setup {
         submit(&node, block)?;
     }
@@ -91,76 +93,6 @@ fn round(value: f64) -> f64 {
 
 /// The P2WSH(OP_TRUE) regtest address Bitcoin Core's tests mine to.
 const ADDRESS: &str = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85";
-
-struct Node {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-    auth: (String, String),
-    client: reqwest::blocking::Client,
-}
-
-impl Node {
-    fn start(exe: &Path) -> Result<Node> {
-        let dir = tempfile::tempdir()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let child = Command::new(exe)
-            .args(["-regtest", "-printtoconsole=0", "-rpcthreads=8"])
-            .arg(format!("-datadir={}", dir.path().display()))
-            .arg(format!("-rpcport={port}"))
-            .stdout(Stdio::null())
-            .spawn()?;
-        let cookie = dir.path().join("regtest/.cookie");
-        let started = Instant::now();
-        let text = loop {
-            if let Ok(text) = std::fs::read_to_string(&cookie) {
-                break text;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                return Err("c1pzod did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let (user, password) = text.split_once(':').ok_or("bad cookie")?;
-        let node = Node {
-            child,
-            port,
-            auth: (user.to_string(), password.to_string()),
-            dir,
-            client: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(600))
-                .build()?,
-        };
-        while node.call("getblockcount", json!([])).is_err() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(node)
-    }
-
-    fn call(&self, method: &str, params: Value) -> Result<Value> {
-        let text = self
-            .client
-            .post(format!("http://127.0.0.1:{}/", self.port))
-            .basic_auth(&self.auth.0, Some(&self.auth.1))
-            .body(json!({"method": method, "params": params, "id": 1}).to_string())
-            .send()?
-            .text()?;
-        let reply: Value = serde_json::from_str(&text)?;
-        if !reply["error"].is_null() {
-            return Err(format!("{method}: {}", reply["error"]).into());
-        }
-        Ok(reply["result"].clone())
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.call("stop", json!([]));
-        let _ = self.child.wait();
-    }
-}
 
 fn submit(node: &Node, block: &Block) -> Result<()> {
     let hex = hex::encode(bitcoin::consensus::encode::serialize(block));
