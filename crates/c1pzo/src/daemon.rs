@@ -254,7 +254,7 @@ fn start_wallets(
                         "Invalid amount for -fallbackfee=<amount>: '{text}'"
                     ))
                 })?;
-            Some(bitcoin::FeeRate::from_sat_per_kwu(sats / 4))
+            Some(sats)
         }
     };
     node.log(format!("Using wallet directory {}", wallet_dir.display()));

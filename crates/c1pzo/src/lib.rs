@@ -4,6 +4,7 @@
 
 pub mod cli_main;
 pub mod daemon;
+pub mod wallet_tool;
 
 /// The version string every executable prints.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));

@@ -428,6 +428,13 @@ fn wallets_reload_from_disk_with_their_history_and_balances() {
     let before_keep = balances(&node, "keep");
     let before_other = balances(&node, "other");
     let listed_before = node.wallet_call("keep", "listtransactions", json!(["*", 1000]));
+    // One lock kept across the restart, one in memory only (Core's
+    // default).
+    let coins = node.wallet_call("keep", "listunspent", json!([]));
+    let kept = json!({"txid": coins[0]["txid"], "vout": coins[0]["vout"]});
+    let forgotten = json!({"txid": coins[1]["txid"], "vout": coins[1]["vout"]});
+    node.wallet_call("keep", "lockunspent", json!([false, [kept], true]));
+    node.wallet_call("keep", "lockunspent", json!([false, [forgotten]]));
     node.stop();
     // "other" was created with load_on_startup: it comes back by itself;
     // "keep" is named on the command line.
@@ -442,6 +449,10 @@ fn wallets_reload_from_disk_with_their_history_and_balances() {
     assert_eq!(
         node.wallet_call("keep", "listtransactions", json!(["*", 1000])),
         listed_before
+    );
+    assert_eq!(
+        node.wallet_call("keep", "listlockunspent", json!([])),
+        json!([kept])
     );
     let sent = node.wallet_call("keep", "gettransaction", json!([txid]));
     assert_eq!(sent["comment"], json!("for the car"));
@@ -538,7 +549,23 @@ fn without_a_fallback_fee_sending_fails_with_cores_message() {
         json!([address, 1, "", "", false, true, null, "unset", false, 2]),
     );
     node.wallet_call("w", "settxfee", json!([0.0001]));
-    node.wallet_call("w", "sendtoaddress", json!([address, 1]));
+    let verbose = node.wallet_call(
+        "w",
+        "sendtoaddress",
+        json!([address, 1, "", "", false, true, null, "unset", false, null, true]),
+    );
+    assert_eq!(verbose["fee_reason"], json!("PayTxFee set"));
+    let tx = node.wallet_call("w", "gettransaction", json!([verbose["txid"]]));
+    let vsize = node.call("decoderawtransaction", json!([tx["hex"]]))["vsize"]
+        .as_u64()
+        .unwrap();
+    let fee = (-signed_btc(&tx["fee"])).to_unsigned().unwrap().to_sat();
+    // 10 sat/vB, on an estimate of the size that may exceed the signed one
+    // by a few bytes per input.
+    assert!(
+        fee >= vsize * 10 && fee <= (vsize + 10) * 10,
+        "fee {fee} for {vsize} vB"
+    );
     expect_error(
         node.wallet_rpc("w", "settxfee", json!([0.000001])),
         -8,

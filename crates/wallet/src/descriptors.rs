@@ -93,6 +93,9 @@ pub struct WalletDescriptor {
     pub id: String,
     pub record: DescriptorRecord,
     pub descriptor: Descriptor<DescriptorPublicKey>,
+    /// Scripts derived into the wallet's index so far: indexes below
+    /// this (from the range's start). In memory only.
+    pub derived: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,7 @@ impl WalletDescriptor {
             .map_err(|e| DescriptorError::Parse(e.to_string()))?;
         Ok(WalletDescriptor {
             id: descriptor_id(&record.descriptor),
+            derived: record.range.map_or(0, |(start, _)| start),
             record,
             descriptor,
         })

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use bitcoin::{FeeRate, Network};
+use bitcoin::Network;
 use interfaces::rpc::{code, RpcError};
 use interfaces::{Chain, Handler};
 use serde_json::Value;
@@ -18,7 +18,7 @@ pub struct WalletContext {
     pub chain: Arc<dyn Chain>,
     pub wallet_dir: PathBuf,
     pub network: Network,
-    pub fallback_fee: Option<FeeRate>,
+    pub fallback_fee: Option<u64>,
     wallets: Mutex<BTreeMap<String, Arc<Wallet>>>,
     rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
 }
@@ -28,7 +28,7 @@ impl WalletContext {
         chain: Arc<dyn Chain>,
         wallet_dir: PathBuf,
         network: Network,
-        fallback_fee: Option<FeeRate>,
+        fallback_fee: Option<u64>,
     ) -> Arc<WalletContext> {
         Arc::new(WalletContext {
             chain,

@@ -81,6 +81,8 @@ pub struct Funded {
     pub change_position: Option<usize>,
     /// The outputs its inputs spend, in input order.
     pub spent: Vec<TxOut>,
+    /// Why this fee rate (Core's `fee_reason`).
+    pub fee_reason: &'static str,
 }
 
 /// `fee` sat/kvB for `vsize`, rounded up as Core's `GetFee`.
@@ -107,7 +109,12 @@ impl Wallet {
     /// The rate to pay, sat/kvB: the caller's, else `settxfee`'s, else an
     /// estimate, else `-fallbackfee`; never below `-mintxfee` or the
     /// node's relay minimum.
-    pub fn fee_rate(&self, state: &State, options: &SpendOptions) -> Result<u64, WalletError> {
+    /// Also returns why that rate, in Core's words (`fee_reason`).
+    pub fn fee_rate(
+        &self,
+        state: &State,
+        options: &SpendOptions,
+    ) -> Result<(u64, &'static str), WalletError> {
         let floor = MIN_TX_FEE.max(self.chain.relay_min_fee().to_sat_per_kwu() * 4);
         if let Some(rate) = options.fee_rate {
             if rate < floor {
@@ -116,22 +123,28 @@ impl Wallet {
                     format_rate(floor),
                 ));
             }
-            return Ok(rate);
+            return Ok((rate, "PayTxFee set"));
         }
-        let chosen = if state.pay_tx_fee > 0 {
-            state.pay_tx_fee
+        let (chosen, reason) = if state.pay_tx_fee > 0 {
+            (state.pay_tx_fee, "PayTxFee set")
         } else if let Some(estimate) = self
             .chain
             .estimate_smart_fee(options.conf_target.unwrap_or(6))
         {
-            estimate.to_sat_per_kwu() * 4
+            (
+                estimate.to_sat_per_kwu() * 4,
+                "Conservative Double Target longer horizon",
+            )
         } else {
             match self.fallback_fee {
-                Some(rate) if rate.to_sat_per_kwu() > 0 => rate.to_sat_per_kwu() * 4,
+                Some(rate) if rate > 0 => (rate, "Fallback fee"),
                 _ => return Err(WalletError::NoFeeRate),
             }
         };
-        Ok(chosen.max(floor))
+        if chosen < floor {
+            return Ok((floor, "Minimum Required Fee"));
+        }
+        Ok((chosen, reason))
     }
 
     /// Chooses inputs and change for `recipients` (Core's
@@ -146,7 +159,7 @@ impl Wallet {
         options: &SpendOptions,
         batch: &mut Batch,
     ) -> Result<Funded, WalletError> {
-        let rate = self.fee_rate(state, options)?;
+        let (rate, fee_reason) = self.fee_rate(state, options)?;
         for (i, output) in outputs.iter().enumerate() {
             if output.value < output.script_pubkey.minimal_non_dust() && !subtract_fee.contains(&i)
             {
@@ -334,6 +347,7 @@ impl Wallet {
             tx,
             fee: selected - paid - change_value.unwrap_or(Amount::ZERO),
             change_position,
+            fee_reason,
         })
     }
 

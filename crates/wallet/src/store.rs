@@ -114,9 +114,14 @@ impl Store {
     }
 
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: Database::open(path)?,
-        })
+        match Database::open(path) {
+            Ok(db) => Ok(Store { db }),
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Database(format!(
+                "{} is in use by another process",
+                path.display()
+            ))),
+            Err(error) => Err(error.into()),
+        }
     }
 
     pub fn commit(&self, batch: Batch) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, ScriptBuf, Transaction, TxOut, Txid};
+use bitcoin::{Address, Amount, Network, OutPoint, ScriptBuf, Transaction, TxOut, Txid};
 use interfaces::{BlockInfo, BlockRef, Chain, ChainNotifications, Handler, RemovalReason};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,13 @@ use crate::tx::{StoredTx, TxState, WalletTx};
 
 /// Core's `COINBASE_MATURITY`.
 pub const COINBASE_MATURITY: i64 = 100;
+
+/// The version Core's descriptor wallets report (`FEATURE_LATEST`).
+pub const WALLET_VERSION: u32 = 169_900;
+
+/// Core's `TIMESTAMP_WINDOW`: a block's time may be up to two hours
+/// behind the real time, so rescans start that much before a key's birth.
+pub const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
 
 /// Core's `-keypool` default: scripts derived ahead of the last used one.
 pub const DEFAULT_KEYPOOL: u32 = 1000;
@@ -79,6 +86,8 @@ pub struct State {
     next_order: u64,
     pub best_block: Option<BlockRef>,
     pub locked_coins: HashSet<OutPoint>,
+    /// The locks `lockunspent` was told to keep across restarts.
+    pub persistent_locks: HashSet<OutPoint>,
     pub encryption: Option<EncryptedMasterKey>,
     /// The master key while unlocked, and until when (seconds).
     unlocked: Option<(MasterKey, i64)>,
@@ -96,8 +105,8 @@ pub struct Wallet {
     pub network: Network,
     store: Store,
     state: Mutex<State>,
-    /// `-fallbackfee`, when fee estimation has nothing.
-    pub fallback_fee: Option<FeeRate>,
+    /// `-fallbackfee` (sat/kvB), when fee estimation has nothing.
+    pub fallback_fee: Option<u64>,
     notifications: Mutex<Option<Box<dyn Handler>>>,
 }
 
@@ -112,6 +121,7 @@ impl State {
             next_order: 0,
             best_block: None,
             locked_coins: HashSet::new(),
+            persistent_locks: HashSet::new(),
             encryption: None,
             unlocked: None,
             pay_tx_fee: 0,
@@ -352,25 +362,20 @@ impl State {
         let keypool = self.keypool;
         let descriptor = &mut self.descriptors[index];
         if !descriptor.is_ranged() {
-            if self.scripts.is_empty() || !self.scripts.values().any(|(d, _)| *d == index) {
+            if descriptor.derived == 0 {
                 let script = descriptor.script_at(0)?;
                 self.scripts.insert(script, (index, 0));
+                descriptor.derived = 1;
             }
             return Ok(());
         }
         let (start, end) = descriptor.record.range.unwrap_or((0, 0));
         let wanted_end = (descriptor.record.next_index + keypool).max(end);
-        let derived_to = self
-            .scripts
-            .values()
-            .filter(|(d, _)| *d == index)
-            .map(|(_, i)| i + 1)
-            .max()
-            .unwrap_or(start);
-        for i in derived_to.min(start.max(derived_to))..wanted_end {
+        for i in descriptor.derived.max(start)..wanted_end {
             let script = descriptor.script_at(i)?;
             self.scripts.insert(script, (index, i));
         }
+        descriptor.derived = descriptor.derived.max(wanted_end);
         if descriptor.record.range != Some((start, wanted_end)) {
             descriptor.record.range = Some((start, wanted_end));
             batch.descriptor(&descriptor.id, &descriptor.record);
@@ -793,7 +798,7 @@ impl Wallet {
         name: &str,
         network: Network,
         options: &CreateOptions,
-        fallback_fee: Option<FeeRate>,
+        fallback_fee: Option<u64>,
     ) -> Result<Arc<Wallet>, WalletError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             WalletError::Invalid(format!(
@@ -814,7 +819,7 @@ impl Wallet {
         let mut batch = Batch::default();
         batch.meta("flags", &flags);
         batch.meta("birth_time", &now);
-        batch.meta("version", &1u32);
+        batch.meta("version", &WALLET_VERSION);
         if !options.blank && !options.disable_private_keys {
             let seed = common::secret::random_bytes(32)
                 .map_err(|e| WalletError::Invalid(e.to_string()))?;
@@ -856,7 +861,7 @@ impl Wallet {
         dir: &Path,
         name: &str,
         network: Network,
-        fallback_fee: Option<FeeRate>,
+        fallback_fee: Option<u64>,
     ) -> Result<Arc<Wallet>, WalletError> {
         let store = Store::open(&dir.join(store::FILE_NAME))?;
         let flags: Flags = store.meta("flags")?.unwrap_or_default();
@@ -867,9 +872,11 @@ impl Wallet {
         state.best_block = store
             .meta::<(bitcoin::BlockHash, u32)>("best_block")?
             .map(|(hash, height)| BlockRef { hash, height });
-        let mut ignored = Batch::default();
+        // Loading derives each descriptor's keypool; a range that grew is
+        // written back.
+        let mut derived = Batch::default();
         for (_, record) in store.descriptors::<DescriptorRecord>()? {
-            state.add_descriptor(record, &mut ignored)?;
+            state.add_descriptor(record, &mut derived)?;
         }
         let mut stored: Vec<WalletTx> = store
             .txs::<StoredTx>()?
@@ -889,6 +896,13 @@ impl Wallet {
             state.txs.insert(wtx.txid, wtx);
         }
         state.addresses = store.addresses::<AddressEntry>()?.into_iter().collect();
+        state.locked_coins = store
+            .meta::<Vec<OutPoint>>("locked_coins")?
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        state.persistent_locks = state.locked_coins.clone();
+        store.commit(derived)?;
         Ok(Arc::new(Wallet {
             name: name.to_string(),
             path: dir.to_path_buf(),
@@ -934,11 +948,21 @@ impl Wallet {
                 batch.tx(&txid.to_string(), &wtx.to_stored());
             }
             let start = match state.best_block {
-                Some(best) => self
+                Some(best) if best.height > 0 => self
                     .chain
                     .find_common_ancestor(&best.hash, &tip.hash)
                     .map_or(0, |fork| fork.height + 1),
-                None => 0,
+                // Never synced (made offline, or before any block): no key
+                // can have been used before the oldest key was made.
+                _ => {
+                    let oldest = state
+                        .descriptors
+                        .iter()
+                        .map(|d| d.record.timestamp)
+                        .min()
+                        .unwrap_or(state.birth_time);
+                    self.first_height_after(oldest - TIMESTAMP_WINDOW)
+                }
             };
             self.store.commit(batch)?;
             start
@@ -1009,6 +1033,26 @@ impl Wallet {
             height += 1;
         }
         Ok(last)
+    }
+
+    /// The first active-chain height whose block time is at least
+    /// `time` (a rescan's start for keys made at `time`).
+    pub fn first_height_after(&self, time: i64) -> u32 {
+        let (mut low, mut high) = (0u32, self.chain.tip().height);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let block_time = self
+                .chain
+                .block_hash(middle)
+                .and_then(|h| self.chain.find_block(&h, false))
+                .map_or(0, |b| i64::from(b.time));
+            if block_time < time {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
     }
 
     /// Hands our unconfirmed, unabandoned transactions to the node again

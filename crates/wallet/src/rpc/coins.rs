@@ -212,10 +212,13 @@ static LOCKUNSPENT: WalletMethod = WalletMethod {
     run: |call| {
         let wallet = call.wallet()?;
         let unlock = call.params.bool_or(0, false);
+        let persistent = call.params.bool_or(2, false);
         let mut state = wallet.synced();
         let Some(list) = call.params.get(1) else {
             if unlock {
                 state.locked_coins.clear();
+                state.persistent_locks.clear();
+                save_locks(&wallet, &mut state)?;
             }
             return Ok(json!(true));
         };
@@ -243,13 +246,30 @@ static LOCKUNSPENT: WalletMethod = WalletMethod {
         for outpoint in outpoints {
             if unlock {
                 state.locked_coins.remove(&outpoint);
+                state.persistent_locks.remove(&outpoint);
             } else {
                 state.locked_coins.insert(outpoint);
+                if persistent {
+                    state.persistent_locks.insert(outpoint);
+                }
             }
         }
+        save_locks(&wallet, &mut state)?;
         Ok(json!(true))
     },
 };
+
+/// Writes the persistent locks (`lockunspent ... persistent=true`).
+fn save_locks(wallet: &crate::Wallet, state: &mut crate::wallet::State) -> Result<(), RpcError> {
+    let mut locks: Vec<OutPoint> = state.persistent_locks.iter().copied().collect();
+    locks.sort();
+    wallet
+        .commit_with(state, |_, batch| {
+            batch.meta("locked_coins", &locks);
+            Ok(())
+        })
+        .map_err(super::rpc_error)
+}
 
 static LISTLOCKUNSPENT: WalletMethod = WalletMethod {
     name: "listlockunspent",

@@ -204,34 +204,12 @@ static IMPORTDESCRIPTORS: WalletMethod = WalletMethod {
             }
         }
         if let Some(from) = rescan_from {
-            // Core's TIMESTAMP_WINDOW: blocks up to two hours older than
-            // the key may hold its first use.
-            let start = first_height_after(&wallet, from - 7200);
+            let start = wallet.first_height_after(from - crate::wallet::TIMESTAMP_WINDOW);
             wallet.rescan(start, None).map_err(rpc_error)?;
         }
         Ok(Value::Array(results))
     },
 };
-
-/// The first active-chain height whose block time is at least `time`.
-fn first_height_after(wallet: &crate::Wallet, time: i64) -> u32 {
-    let tip = wallet.chain.tip().height;
-    let (mut low, mut high) = (0u32, tip);
-    while low < high {
-        let middle = low + (high - low) / 2;
-        let block_time = wallet
-            .chain
-            .block_hash(middle)
-            .and_then(|h| wallet.chain.find_block(&h, false))
-            .map_or(0, |b| i64::from(b.time));
-        if block_time < time {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    low
-}
 
 /// The address type a descriptor's outputs have, if one of Core's four.
 fn kind_of(

@@ -198,9 +198,9 @@ fn pay(
     Ok((tx, funded))
 }
 
-fn txid_result(tx: &Transaction, verbose: bool) -> Value {
+fn txid_result(tx: &Transaction, funded: &Funded, verbose: bool) -> Value {
     if verbose {
-        json!({ "txid": tx.compute_txid().to_string(), "fee_reason": "Fallback fee" })
+        json!({ "txid": tx.compute_txid().to_string(), "fee_reason": funded.fee_reason })
     } else {
         json!(tx.compute_txid().to_string())
     }
@@ -239,8 +239,8 @@ static SENDTOADDRESS: WalletMethod = WalletMethod {
         let outputs = vec![TxOut { value, script_pubkey: address.script_pubkey() }];
         let comment = call.params.str(2).filter(|c| !c.is_empty()).map(str::to_string);
         let comment_to = call.params.str(3).filter(|c| !c.is_empty()).map(str::to_string);
-        let (tx, _) = pay(call, outputs, subtract, &options, comment, comment_to)?;
-        Ok(txid_result(&tx, call.params.bool_or(10, false)))
+        let (tx, funded) = pay(call, outputs, subtract, &options, comment, comment_to)?;
+        Ok(txid_result(&tx, &funded, call.params.bool_or(10, false)))
     },
 };
 
@@ -330,8 +330,8 @@ static SENDMANY: WalletMethod = WalletMethod {
             .str(3)
             .filter(|c| !c.is_empty())
             .map(str::to_string);
-        let (tx, _) = pay(call, outputs, subtract, &options, comment, None)?;
-        Ok(txid_result(&tx, call.params.bool_or(9, false)))
+        let (tx, funded) = pay(call, outputs, subtract, &options, comment, None)?;
+        Ok(txid_result(&tx, &funded, call.params.bool_or(9, false)))
     },
 };
 

@@ -157,7 +157,7 @@ static GETWALLETINFO: WalletMethod = WalletMethod {
         }
         let mut info = json!({
             "walletname": wallet.name,
-            "walletversion": 169900,
+            "walletversion": crate::wallet::WALLET_VERSION,
             "format": "redb",
             "balance": amount(balances.trusted),
             "unconfirmed_balance": amount(balances.untrusted_pending),
