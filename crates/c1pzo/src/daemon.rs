@@ -205,6 +205,10 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
         }
     });
     logger.info(format_args!("Shutdown: In progress..."));
+    // Wallets hear that the chainstate is final before they close
+    // (Core's ChainStateFlushed at shutdown).
+    node.notifier.flushed(node.chain().tip());
+    node.notifier.sync();
     if let Some(wallets) = &wallets {
         wallets.stop();
     }

@@ -779,6 +779,19 @@ impl ChainNotifications for Listener {
         }
     }
 
+    fn chain_state_flushed(&self, _tip: &bitcoin::BlockHash) {
+        // Best-block moves are committed without waiting for the disk;
+        // this commit waits, making them (and all before it) durable.
+        if let Some(wallet) = self.0.upgrade() {
+            wallet.apply(|state, _, batch| {
+                if let Some(best) = state.best_block {
+                    batch.meta("best_block", &(best.hash, best.height));
+                }
+                Ok(())
+            });
+        }
+    }
+
     fn block_disconnected(&self, block: &BlockInfo) {
         if let Some(wallet) = self.0.upgrade() {
             wallet.apply(|state, _, batch| {
