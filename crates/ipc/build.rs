@@ -5,7 +5,16 @@
 use std::path::{Path, PathBuf};
 
 const SCHEMAS: &[&str] = &[
-    "proxy", "common", "echo", "mining", "rpc", "init", "ipc_test",
+    "proxy",
+    "common",
+    "echo",
+    "mining",
+    "rpc",
+    "handler",
+    "chain",
+    "wallet_loader",
+    "init",
+    "ipc_test",
 ];
 
 fn main() {

@@ -13,7 +13,9 @@ mod chain;
 mod handler;
 mod notifications;
 pub mod rpc;
+mod wallet_loader;
 
 pub use chain::{BlockRef, Chain, Coin, FoundBlock};
 pub use handler::{CleanupHandler, Handler};
 pub use notifications::{BlockInfo, ChainNotifications, RemovalReason};
+pub use wallet_loader::WalletLoader;

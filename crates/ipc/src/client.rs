@@ -20,10 +20,16 @@ use crate::proxy_capnp::thread_map;
 /// client made through it is dropped.
 pub struct ConnectionHandle {
     connection: Local<Rc<Connection>>,
+    /// Whether dropping this handle closes the connection (the one made
+    /// by `connect`) or not (handles a server makes for callbacks).
+    owner: bool,
 }
 
 impl Drop for ConnectionHandle {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         let connection = self.connection.key();
         let _ = self.connection.handle().post(move || {
             if let Some(connection) = connection.get() {
@@ -34,6 +40,15 @@ impl Drop for ConnectionHandle {
 }
 
 impl ConnectionHandle {
+    /// A handle on a connection someone else owns (a server calling back
+    /// the peer that called it); dropping it leaves the connection open.
+    pub fn borrowed(connection: Local<Rc<Connection>>) -> ConnectionHandle {
+        ConnectionHandle {
+            connection,
+            owner: false,
+        }
+    }
+
     pub fn handle(&self) -> &LoopHandle {
         self.connection.handle()
     }
@@ -80,6 +95,7 @@ pub fn connect<C: Construct>(
         connection.set_peer_threads(bootstrap.construct(connection.thread_map()));
         let handle = ConnectionHandle {
             connection: Local::new(connection),
+            owner: true,
         };
         Ok((Arc::new(handle), Local::new(bootstrap)))
     })
@@ -116,6 +132,59 @@ impl InitClient {
         Ok(EchoClient {
             connection: self.connection.clone(),
             echo,
+        })
+    }
+
+    /// `Init.makeChain`: the peer node's `Chain`.
+    pub fn make_chain(&self) -> Result<crate::chain::ChainClient, IpcError> {
+        let (connection, init) = (self.connection.local().key(), self.init.key());
+        let chain = self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let init = init.get().ok_or(IpcError::Disconnected)?;
+            let mut request = init.make_chain_request();
+            connection.set_context(&caller, request.get().init_context())?;
+            let response = connection.call(&caller, "Init.makeChain", request).await?;
+            Ok(Local::new(response.get()?.get_result()?))
+        })?;
+        Ok(crate::chain::ChainClient {
+            proxy: crate::proxy::Proxy {
+                connection: self.connection.clone(),
+                client: chain,
+            },
+            on_disconnect: crate::chain::log_disconnect(),
+        })
+    }
+
+    /// `Init.makeWalletLoader`: hands the peer wallet process `chain` (served
+    /// from here) and returns its loader.
+    pub fn make_wallet_loader(
+        &self,
+        chain: Arc<dyn interfaces::Chain>,
+    ) -> Result<crate::wallet_loader::WalletLoaderClient, IpcError> {
+        let (connection, init) = (self.connection.local().key(), self.init.key());
+        let loader = self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let init = init.get().ok_or(IpcError::Disconnected)?;
+            let served: crate::chain_capnp::chain::Client =
+                capnp_rpc::new_client(crate::chain::ChainServer {
+                    connection: connection.clone(),
+                    inner: chain,
+                });
+            let mut request = init.make_wallet_loader_request();
+            let mut params = request.get();
+            connection.set_context(&caller, params.reborrow().init_context())?;
+            params.set_chain(served);
+            let response = connection
+                .call(&caller, "Init.makeWalletLoader", request)
+                .await?;
+            Ok(Local::new(response.get()?.get_result()?))
+        })?;
+        Ok(crate::wallet_loader::WalletLoaderClient {
+            proxy: crate::proxy::Proxy {
+                connection: self.connection.clone(),
+                client: loader,
+            },
+            on_disconnect: crate::chain::log_disconnect(),
         })
     }
 

@@ -13,9 +13,13 @@ capnp::generated_code!(pub mod common_capnp);
 capnp::generated_code!(pub mod echo_capnp);
 capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
+capnp::generated_code!(pub mod handler_capnp);
+capnp::generated_code!(pub mod chain_capnp);
+capnp::generated_code!(pub mod wallet_loader_capnp);
 capnp::generated_code!(pub mod init_capnp);
 capnp::generated_code!(pub mod ipc_test_capnp);
 
+pub mod chain;
 pub mod client;
 pub mod connection;
 pub mod error;
@@ -23,8 +27,11 @@ pub mod event_loop;
 pub mod listen;
 pub mod log;
 pub mod process;
+pub mod proxy;
 pub mod serve;
 pub mod testing;
 pub mod threads;
+pub mod wallet_loader;
+pub mod wire;
 
 pub use error::IpcError;

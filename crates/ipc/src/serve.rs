@@ -4,15 +4,22 @@
 use std::os::unix::net::UnixStream;
 
 use std::rc::Rc;
+use std::sync::Arc;
 
+use interfaces::{Chain, WalletLoader};
+
+use crate::chain::{ChainClient, ChainServer};
+use crate::client::ConnectionHandle;
 use crate::connection::{run_on_worker, serve_stream, Connection, ServerRequest};
 use crate::echo_capnp::echo;
-use crate::event_loop::LoopHandle;
+use crate::event_loop::{Local, LoopHandle};
 use crate::init_capnp::init;
 use crate::ipc_log;
 use crate::listen::{check_cookie, Listener};
 use crate::log::Level;
+use crate::proxy::Proxy;
 use crate::proxy_capnp::{context, thread};
+use crate::wallet_loader::WalletLoaderServer;
 
 /// What Bitcoin Core answers on the retired `makeMiningOld2` ordinal, as
 /// its clients see it (C++ exceptions reach them as `std::exception: ...`).
@@ -32,11 +39,30 @@ pub(crate) fn context_thread(
 /// `Init` for one connection.
 pub struct InitServer {
     connection: Rc<Connection>,
+    services: Services,
+}
+
+/// Makes a wallet process's loader from the node's `Chain`.
+pub type MakeWalletLoader = Arc<dyn Fn(Arc<dyn Chain>) -> Arc<dyn WalletLoader> + Send + Sync>;
+
+/// What a process serves through `Init` besides `Echo`: a node its
+/// `Chain`, a wallet process its loader.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub chain: Option<Arc<dyn Chain>>,
+    pub wallet_loader: Option<MakeWalletLoader>,
 }
 
 impl InitServer {
     pub fn new(connection: Rc<Connection>) -> InitServer {
-        InitServer { connection }
+        InitServer::with_services(connection, Services::default())
+    }
+
+    pub fn with_services(connection: Rc<Connection>, services: Services) -> InitServer {
+        InitServer {
+            connection,
+            services,
+        }
     }
 }
 
@@ -94,6 +120,68 @@ impl init::Server for InitServer {
         }
         std::future::ready(Err(error))
     }
+
+    async fn make_chain(
+        self: capnp::capability::Rc<Self>,
+        params: init::MakeChainParams,
+        mut results: init::MakeChainResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Init.makeChain";
+        let params = params.get()?;
+        let request = ServerRequest::received(label, &params);
+        let chain = self.services.chain.clone().ok_or_else(|| {
+            let error =
+                capnp::Error::failed("this process runs no node, so it serves no Chain".into());
+            request.failed(label, &error);
+            error
+        })?;
+        let server = ChainServer {
+            connection: self.connection.clone(),
+            inner: chain,
+        };
+        results.get().set_result(capnp_rpc::new_client(server));
+        request.responded(label, &"(result = <capability>)");
+        Ok(())
+    }
+
+    async fn make_wallet_loader(
+        self: capnp::capability::Rc<Self>,
+        params: init::MakeWalletLoaderParams,
+        mut results: init::MakeWalletLoaderResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Init.makeWalletLoader";
+        let params = params.get()?;
+        let request = ServerRequest::received(label, &params);
+        let make = self.services.wallet_loader.clone().ok_or_else(|| {
+            let error = capnp::Error::failed("this process serves no wallet loader".into());
+            request.failed(label, &error);
+            error
+        })?;
+        let chain = ChainClient {
+            proxy: Proxy {
+                connection: Arc::new(ConnectionHandle::borrowed(Local::new(
+                    self.connection.clone(),
+                ))),
+                client: Local::new(params.get_chain()?),
+            },
+            on_disconnect: crate::chain::log_disconnect(),
+        };
+        let loader = run_on_worker(
+            &self.connection,
+            label,
+            &request,
+            params.get_context(),
+            move || make(Arc::new(chain)),
+        )
+        .await?;
+        let server = WalletLoaderServer {
+            connection: self.connection.clone(),
+            inner: loader,
+        };
+        results.get().set_result(capnp_rpc::new_client(server));
+        request.responded(label, &"(result = <capability>)");
+        Ok(())
+    }
 }
 
 /// Echo: returns its argument, computed on the thread the context names.
@@ -146,6 +234,17 @@ impl echo::Server for EchoServer {
 pub fn init_bootstrap(connection: Rc<Connection>) -> capnp::capability::Client {
     let init: init::Client = capnp_rpc::new_client(InitServer::new(connection));
     init.client
+}
+
+/// An `Init` bootstrap that also serves `services`.
+pub fn init_bootstrap_with(
+    services: Services,
+) -> impl Fn(Rc<Connection>) -> capnp::capability::Client + Clone {
+    move |connection| {
+        let init: init::Client =
+            capnp_rpc::new_client(InitServer::with_services(connection, services.clone()));
+        init.client
+    }
 }
 
 /// Serves `Init` on a parent's socket until it hangs up. The calling

@@ -21,6 +21,8 @@ pub struct WalletContext {
     pub fallback_fee: Option<u64>,
     wallets: Mutex<BTreeMap<String, Arc<Wallet>>>,
     rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
+    /// This context, for the RPC actors it hands out (they hold it weakly).
+    me: std::sync::Weak<WalletContext>,
 }
 
 impl WalletContext {
@@ -30,19 +32,23 @@ impl WalletContext {
         network: Network,
         fallback_fee: Option<u64>,
     ) -> Arc<WalletContext> {
-        Arc::new(WalletContext {
+        Arc::new_cyclic(|me| WalletContext {
             chain,
             wallet_dir,
             network,
             fallback_fee,
             wallets: Mutex::default(),
             rpc_handlers: Mutex::default(),
+            me: me.clone(),
         })
     }
 
     /// Adds the wallet RPCs to the node's server.
-    pub fn register_rpcs(self: &Arc<Self>) {
-        let handlers = crate::rpc::register(self);
+    pub fn register_rpcs(&self) {
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        let handlers = crate::rpc::register(&me);
         self.rpc_handlers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -270,6 +276,20 @@ pub fn wallet_name_from_uri(uri: &str) -> Option<String> {
         i += 1;
     }
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+impl interfaces::WalletLoader for WalletContext {
+    fn register_rpcs(&self) {
+        WalletContext::register_rpcs(self);
+    }
+
+    fn load_wallets(&self, names: &[String]) -> Result<(), String> {
+        self.load_at_startup(names)
+    }
+
+    fn stop(&self) {
+        WalletContext::stop(self);
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,258 @@
+//! Proxies for the `crates/interfaces` traits, generated from one list of
+//! methods per interface ([`ipc_proxy!`]): the client implements the trait
+//! by sending each call with a `Context` and blocking for the reply; the
+//! server implements the capnp interface by running the call on the
+//! worker the context names, against any implementation of the trait.
+//! Adding a method is one line in the schema and one line in the list;
+//! how each value travels is [`crate::wire`]'s, once per type.
+
+use std::sync::Arc;
+
+use crate::client::ConnectionHandle;
+use crate::error::IpcError;
+use crate::event_loop::Local;
+
+/// The client side of one capability: the connection it lives on and the
+/// capability itself, usable from any thread.
+pub struct Proxy<C: 'static> {
+    pub connection: Arc<ConnectionHandle>,
+    pub client: Local<C>,
+}
+
+/// What a client method returns when the call cannot be made (the peer
+/// is gone): a neutral value, so a process whose peer died winds down
+/// instead of panicking. The error is reported to the proxy's
+/// `on_disconnect` first.
+pub trait Fallback {
+    fn fallback(error: &IpcError) -> Self;
+}
+
+impl Fallback for () {
+    fn fallback(_: &IpcError) {}
+}
+
+impl Fallback for bool {
+    fn fallback(_: &IpcError) -> bool {
+        false
+    }
+}
+
+impl Fallback for i64 {
+    fn fallback(_: &IpcError) -> i64 {
+        0
+    }
+}
+
+impl<T> Fallback for Option<T> {
+    fn fallback(_: &IpcError) -> Option<T> {
+        None
+    }
+}
+
+impl<T> Fallback for Vec<T> {
+    fn fallback(_: &IpcError) -> Vec<T> {
+        Vec::new()
+    }
+}
+
+impl Fallback for Result<(), String> {
+    fn fallback(error: &IpcError) -> Result<(), String> {
+        Err(error.to_string())
+    }
+}
+
+impl Fallback for bitcoin::FeeRate {
+    fn fallback(_: &IpcError) -> bitcoin::FeeRate {
+        bitcoin::FeeRate::ZERO
+    }
+}
+
+impl Fallback for interfaces::BlockRef {
+    fn fallback(_: &IpcError) -> interfaces::BlockRef {
+        use bitcoin::hashes::Hash;
+        interfaces::BlockRef {
+            hash: bitcoin::BlockHash::all_zeros(),
+            height: 0,
+        }
+    }
+}
+
+impl Fallback for Result<serde_json::Value, interfaces::rpc::RpcError> {
+    fn fallback(error: &IpcError) -> Self {
+        Err(interfaces::rpc::RpcError::new(
+            interfaces::rpc::code::MISC_ERROR,
+            format!("Wallet process unavailable: {error}"),
+        ))
+    }
+}
+
+/// Called when a proxy's call fails for want of a peer.
+pub type OnDisconnect = Arc<dyn Fn(&IpcError) + Send + Sync>;
+
+/// How a parameter is passed to the trait method and held while it
+/// travels: `val T` by value, `ref T` as `&T`, `slice T` as `&[T]`
+/// (travels as `Vec<T>`), `str` as `&str` (travels as `String`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_param_type {
+    (val $t:ty) => {
+        $t
+    };
+    (ref $t:ty) => {
+        &$t
+    };
+    (slice $t:ty) => {
+        &[$t]
+    };
+    (str) => {
+        &str
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_owned_type {
+    (val $t:ty) => { $t };
+    (ref $t:ty) => { $t };
+    (slice $t:ty) => { Vec<$t> };
+    (str) => { String };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_to_owned {
+    ($x:ident, val $t:ty) => {
+        $x
+    };
+    ($x:ident, ref $t:ty) => {
+        $x.clone()
+    };
+    ($x:ident, slice $t:ty) => {
+        $x.to_vec()
+    };
+    ($x:ident, str) => {
+        $x.to_string()
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_borrow {
+    ($x:ident, val $t:ty) => {
+        $x
+    };
+    ($x:ident, ref $t:ty) => {
+        &$x
+    };
+    ($x:ident, slice $t:ty) => {
+        &$x[..]
+    };
+    ($x:ident, str) => {
+        $x.as_str()
+    };
+}
+
+/// One client method: sends the call and returns the decoded result, or
+/// the [`Fallback`] after reporting the error.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_client_method {
+    ($iface:literal, $method:ident, $request:ident,
+     ($($arg:ident : $mode:ident $($t:ty)?),*) -> $ret:ty) => {
+        fn $method(&self $(, $arg: $crate::ipc_param_type!($mode $($t)?))*) -> $ret {
+            #[allow(unused_imports)]
+            use $crate::wire::Wire as _;
+            $(let $arg: $crate::ipc_owned_type!($mode $($t)?) = $crate::ipc_to_owned!($arg, $mode $($t)?);)*
+            let (connection, client) = (self.proxy.connection.local().key(), self.proxy.client.key());
+            let label = concat!($iface, ".", stringify!($method));
+            let outcome = self.proxy.connection.handle().sync(move |caller| async move {
+                let connection = connection.get().ok_or($crate::IpcError::Disconnected)?;
+                let client = client.get().ok_or($crate::IpcError::Disconnected)?;
+                let mut request = client.$request();
+                {
+                    let mut params = request.get();
+                    connection.set_context(&caller, params.reborrow().init_context())?;
+                    #[allow(unused_mut, unused_variables)]
+                    let mut dynamic = capnp::dynamic_value::Builder::from(params)
+                        .downcast::<capnp::dynamic_struct::Builder>();
+                    $($arg.put(&mut dynamic, &$crate::wire::camel(stringify!($arg)))
+                        .map_err(|e| $crate::IpcError::Protocol(e.to_string()))?;)*
+                }
+                let response = connection.call(&caller, label, request).await?;
+                #[allow(unused_variables)]
+                let results = capnp::dynamic_value::Reader::from(
+                    response
+                        .get()
+                        .map_err(|e| $crate::IpcError::Protocol(e.to_string()))?,
+                )
+                .downcast::<capnp::dynamic_struct::Reader>();
+                $crate::ipc_read_result!(results, $ret)
+            });
+            match outcome {
+                Ok(value) => value,
+                Err(error) => {
+                    (self.on_disconnect)(&error);
+                    <$ret as $crate::proxy::Fallback>::fallback(&error)
+                }
+            }
+        }
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_read_result {
+    ($results:ident, $ret:ty) => {
+        <$ret as $crate::wire::Wire>::take(&$results, "result")
+            .map_err(|e| $crate::IpcError::Protocol(e.to_string()))
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_write_result {
+    ($results:ident, $value:ident, $ret:ty) => {
+        $crate::wire::Wire::put(&$value, &mut $results, "result")?
+    };
+}
+
+/// One server method: decodes the parameters, runs the trait method on
+/// the worker the context names, encodes the result.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_server_method {
+    ($iface:literal, $method:ident, $params:ty, $results:ty,
+     ($($arg:ident : $mode:ident $($t:ty)?),*) -> $ret:ty) => {
+        async fn $method(
+            self: capnp::capability::Rc<Self>,
+            params: $params,
+            results: $results,
+        ) -> Result<(), capnp::Error> {
+            let label = concat!($iface, ".", stringify!($method));
+            let params = params.get()?;
+            let request = $crate::connection::ServerRequest::received(label, &params);
+            let context = params.get_context();
+            #[allow(unused_variables)]
+            let dynamic = capnp::dynamic_value::Reader::from(params)
+                .downcast::<capnp::dynamic_struct::Reader>();
+            $(let $arg: $crate::ipc_owned_type!($mode $($t)?) =
+                $crate::wire::Wire::take(&dynamic, &$crate::wire::camel(stringify!($arg)))?;)*
+            let inner = self.inner.clone();
+            let value = $crate::connection::run_on_worker(
+                &self.connection,
+                label,
+                &request,
+                context,
+                move || inner.$method($($crate::ipc_borrow!($arg, $mode $($t)?)),*),
+            )
+            .await?;
+            let mut results = results;
+            #[allow(unused_mut, unused_variables)]
+            let mut results = capnp::dynamic_value::Builder::from(results.get())
+                .downcast::<capnp::dynamic_struct::Builder>();
+            $crate::ipc_write_result!(results, value, $ret);
+            request.responded(label, &"(...)");
+            Ok(())
+        }
+    };
+}
