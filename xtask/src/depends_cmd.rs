@@ -277,12 +277,31 @@ pub fn build(args: DependsArgs) -> Result<()> {
     let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
     let sh = xshell::Shell::new()?;
     sh.change_dir(&root);
+    // A prefix made with MULTIPROCESS=1 (its manifest says so) builds the
+    // multiprocess executables too.
+    let features = if multiprocess_prefix(&report.prefix)? {
+        vec!["--features", "c1pzo/multiprocess"]
+    } else {
+        Vec::new()
+    };
     xshell::cmd!(
         sh,
-        "cargo build --workspace --exclude xtask --config {config}"
+        "cargo build --workspace --exclude xtask --config {config} {features...}"
     )
     .run()?;
     Ok(())
+}
+
+/// Whether the prefix's manifest records `MULTIPROCESS` on.
+pub fn multiprocess_prefix(prefix: &std::path::Path) -> Result<bool> {
+    let path = prefix.join("manifest.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(manifest["options"]["MULTIPROCESS"]
+        .as_bool()
+        .unwrap_or(false))
 }
 
 #[cfg(test)]

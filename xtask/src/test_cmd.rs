@@ -19,11 +19,22 @@ pub fn run(args: TestArgs) -> Result<()> {
     let sh = shell_with_depends(&root)?;
     let extra = &args.args;
     // Slow tests (a real Cap'n Proto build) are #[ignore]d so a plain
-    // `cargo test` stays quick; this command runs them too.
+    // `cargo test` stays quick; this command runs them too. The
+    // multiprocess executables are built (the prefix has Cap'n Proto).
+    eprintln!("== every test; functional tests against c1pzod ==");
     xshell::cmd!(
         sh,
-        "cargo test --workspace --locked -- --include-ignored {extra...}"
+        "cargo test --workspace --locked --features c1pzo/multiprocess -- --include-ignored {extra...}"
     )
+    .run()?;
+    // The functional suite again, against the multiprocess node: the
+    // same tests must pass when the wallet lives in its own process.
+    eprintln!("== functional tests again, against c1pzo-node (C1PZOD=c1pzo-node) ==");
+    xshell::cmd!(
+        sh,
+        "cargo test --locked -p c1pzo --features multiprocess --tests -- --include-ignored {extra...}"
+    )
+    .env("C1PZOD", "c1pzo-node")
     .run()?;
     Ok(())
 }

@@ -26,8 +26,22 @@ impl<E: std::fmt::Display> From<E> for Fatal {
     }
 }
 
+/// Which executable is running: the wallet in this process, or in a
+/// `c1pzo-wallet` process this one spawns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executable {
+    /// `c1pzod`.
+    Monolithic,
+    /// `c1pzo-node`.
+    Multiprocess,
+}
+
 pub fn main(argv: &[String]) -> ExitCode {
-    match run(argv) {
+    main_with(argv, Executable::Monolithic)
+}
+
+pub fn main_with(argv: &[String], executable: Executable) -> ExitCode {
+    match run(argv, executable) {
         Ok(code) => code,
         Err(Fatal(message)) => {
             eprintln!("Error: {message}");
@@ -39,7 +53,7 @@ pub fn main(argv: &[String]) -> ExitCode {
     }
 }
 
-fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
+fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let options = node_options();
     let mut args = Args::from_command_line(&options, argv.iter().cloned())
         .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;
@@ -173,7 +187,7 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
     );
     node.mempool().require_standard = !args.get_bool("acceptnonstdtxn", false);
     // Wallets load before the RPC server leaves warmup, as in Core.
-    let wallets = match start_wallets(&args, &dirs.network, &node, params.network) {
+    let wallets = match start_wallets(&args, &dirs.network, &node, params.network, executable) {
         Ok(wallets) => wallets,
         Err(error) => {
             rpc.request_stop();
@@ -209,7 +223,7 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
     // (Core's ChainStateFlushed at shutdown).
     node.notifier.flushed(node.chain().tip());
     node.notifier.sync();
-    if let Some(wallets) = &wallets {
+    if let Some(wallets) = wallets {
         wallets.stop();
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -219,15 +233,34 @@ fn run(argv: &[String]) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The wallet context: `-walletdir` (default `<datadir>/wallets`), the
-/// wallet RPCs, and the wallets `-wallet` and settings.json name. `None`
-/// with `-disablewallet`.
+/// The node's wallets: in this process (`c1pzod`) or in a spawned
+/// `c1pzo-wallet` process (`c1pzo-node`).
+enum Wallets {
+    InProcess(Arc<wallet::manager::WalletContext>),
+    #[cfg(feature = "multiprocess")]
+    Spawned(crate::wallet_process::WalletProcess),
+}
+
+impl Wallets {
+    fn stop(self) {
+        match self {
+            Wallets::InProcess(context) => context.stop(),
+            #[cfg(feature = "multiprocess")]
+            Wallets::Spawned(mut process) => process.stop(),
+        }
+    }
+}
+
+/// Starts the wallets: `-walletdir` (default `<datadir>/<chain>/wallets`),
+/// the wallet RPCs, and the wallets `-wallet` and settings.json name.
+/// `None` with `-disablewallet`.
 fn start_wallets(
     args: &Args,
     network_dir: &Path,
     node: &Arc<Node>,
     network: bitcoin::Network,
-) -> Result<Option<Arc<wallet::manager::WalletContext>>, Fatal> {
+    executable: Executable,
+) -> Result<Option<Wallets>, Fatal> {
     if args.get_bool("disablewallet", false) {
         node.log("Wallet disabled!".into());
         return Ok(None);
@@ -262,13 +295,49 @@ fn start_wallets(
         }
     };
     node.log(format!("Using wallet directory {}", wallet_dir.display()));
-    let chain: Arc<dyn interfaces::Chain> = node::LocalChain::new(node.clone());
-    let context = wallet::manager::WalletContext::new(chain, wallet_dir, network, fallback_fee);
-    context.register_rpcs();
-    context
-        .load_at_startup(&args.get_all("wallet"))
-        .map_err(Fatal)?;
-    Ok(Some(context))
+    let names = args.get_all("wallet");
+    match executable {
+        Executable::Monolithic => {
+            let chain: Arc<dyn interfaces::Chain> = node::LocalChain::new(node.clone());
+            let context =
+                wallet::manager::WalletContext::new(chain, wallet_dir, network, fallback_fee);
+            context.register_rpcs();
+            context.load_at_startup(&names).map_err(Fatal)?;
+            Ok(Some(Wallets::InProcess(context)))
+        }
+        #[cfg(feature = "multiprocess")]
+        Executable::Multiprocess => {
+            // What the wallet process asks the node for (Chain::get_args).
+            let mut shared = std::collections::HashMap::new();
+            shared.insert(
+                "walletdir".to_string(),
+                vec![wallet_dir.display().to_string()],
+            );
+            shared.insert("chain".to_string(), vec![node.chain_name.clone()]);
+            if let Some(fee) = fallback_fee {
+                shared.insert("fallbackfee".to_string(), vec![fee.to_string()]);
+            }
+            let chain = node::LocalChain::with_args(node.clone(), shared);
+            let exe_dir = std::env::current_exe()?
+                .parent()
+                .map(Path::to_path_buf)
+                .ok_or_else(|| Fatal("cannot find this executable's directory".into()))?;
+            let process =
+                crate::wallet_process::WalletProcess::spawn(&exe_dir, chain).map_err(Fatal)?;
+            node.log(format!(
+                "Wallet process {} pid {} started",
+                crate::wallet_process::WALLET_EXE,
+                process.pid().unwrap_or(0)
+            ));
+            process.loader.register_rpcs();
+            process.loader.load_wallets(&names).map_err(Fatal)?;
+            Ok(Some(Wallets::Spawned(process)))
+        }
+        #[cfg(not(feature = "multiprocess"))]
+        Executable::Multiprocess => Err(Fatal(
+            "this build has no multiprocess support (build with --features multiprocess)".into(),
+        )),
+    }
 }
 
 /// Removes the files that exist only while the node runs.

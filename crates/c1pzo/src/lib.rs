@@ -1,9 +1,13 @@
 //! The executables' mains, kept in a library so the multiprocess twins
-//! (`c1pzo-node`, later) start the same way: [`daemon`] for `c1pzod`,
-//! [`cli_main`] for `c1pzo-cli`.
+//! start the same way: [`daemon`] for `c1pzod` and `c1pzo-node`,
+//! [`cli_main`] for `c1pzo-cli`, [`wallet_tool`] for `c1pzo-wallet` (and,
+//! with the `multiprocess` feature, [`wallet_process`] for its `-ipcfd`
+//! role).
 
 pub mod cli_main;
 pub mod daemon;
+#[cfg(feature = "multiprocess")]
+pub mod wallet_process;
 pub mod wallet_tool;
 
 /// The version string every executable prints.

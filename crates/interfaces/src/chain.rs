@@ -115,6 +115,11 @@ pub trait Chain: Send + Sync {
     /// Seconds since the epoch by the node's clock (mock time included).
     fn now(&self) -> i64;
 
+    /// The node's values for a command-line or config option (Core's
+    /// `getSettingsList`), for the options a wallet component shares with
+    /// the node: `-walletdir`, `-fallbackfee`, the chain.
+    fn get_args(&self, name: &str) -> Vec<String>;
+
     /// A value from the node's `settings.json` (the wallets to load at
     /// startup live under `"wallet"`).
     fn setting(&self, name: &str) -> Option<Value>;

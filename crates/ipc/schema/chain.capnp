@@ -101,6 +101,7 @@ interface Chain $Proxy.wrap("interfaces::Chain") {
     updateSetting @23 (context :Proxy.Context, name :Text, value :Text, hasValue :Bool) -> (result :Outcome);
     initMessage @24 (context :Proxy.Context, message :Text) -> ();
     initWarning @25 (context :Proxy.Context, message :Text) -> ();
+    getArgs @26 (context :Proxy.Context, name :Text) -> (result :List(Text));
 }
 
 interface ChainNotifications $Proxy.wrap("interfaces::ChainNotifications") {

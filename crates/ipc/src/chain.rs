@@ -64,6 +64,7 @@ impl Chain for ChainClient {
     ipc_client_method!("Chain", update_setting, update_setting_request, (name: str, value: val Option<Value>) -> Result<(), String>);
     ipc_client_method!("Chain", init_message, init_message_request, (message: str) -> ());
     ipc_client_method!("Chain", init_warning, init_warning_request, (message: str) -> ());
+    ipc_client_method!("Chain", get_args, get_args_request, (name: str) -> Vec<String>);
 
     fn handle_notifications(&self, notifications: Arc<dyn ChainNotifications>) -> Box<dyn Handler> {
         let (connection, client) = (self.proxy.connection.local().key(), self.proxy.client.key());
@@ -190,6 +191,7 @@ impl chain::Server for ChainServer {
     ipc_server_method!("Chain", update_setting, chain::UpdateSettingParams, chain::UpdateSettingResults, (name: str, value: val Option<Value>) -> Result<(), String>);
     ipc_server_method!("Chain", init_message, chain::InitMessageParams, chain::InitMessageResults, (message: str) -> ());
     ipc_server_method!("Chain", init_warning, chain::InitWarningParams, chain::InitWarningResults, (message: str) -> ());
+    ipc_server_method!("Chain", get_args, chain::GetArgsParams, chain::GetArgsResults, (name: str) -> Vec<String>);
 
     async fn handle_notifications(
         self: capnp::capability::Rc<Self>,

@@ -14,11 +14,21 @@ use crate::Node;
 
 pub struct LocalChain {
     node: Arc<Node>,
+    /// The node's options a wallet component may ask for (`get_args`).
+    args: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl LocalChain {
     pub fn new(node: Arc<Node>) -> Arc<LocalChain> {
-        Arc::new(LocalChain { node })
+        LocalChain::with_args(node, Default::default())
+    }
+
+    /// A `Chain` that answers `get_args` from `args`.
+    pub fn with_args(
+        node: Arc<Node>,
+        args: std::collections::HashMap<String, Vec<String>>,
+    ) -> Arc<LocalChain> {
+        Arc::new(LocalChain { node, args })
     }
 
     fn settings(&self) -> serde_json::Map<String, Value> {
@@ -240,6 +250,10 @@ impl Chain for LocalChain {
 
     fn now(&self) -> i64 {
         self.node.now() as i64
+    }
+
+    fn get_args(&self, name: &str) -> Vec<String> {
+        self.args.get(name).cloned().unwrap_or_default()
     }
 
     fn setting(&self, name: &str) -> Option<Value> {

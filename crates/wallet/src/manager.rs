@@ -278,6 +278,30 @@ pub fn wallet_name_from_uri(uri: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+impl WalletContext {
+    /// A context configured by the node's options, as a wallet process
+    /// makes it from the `Chain` it was handed: `-walletdir` (already
+    /// resolved by the node), `-fallbackfee` (sat/kvB) and the chain.
+    pub fn from_node_args(chain: Arc<dyn Chain>) -> Result<Arc<WalletContext>, String> {
+        let first = |name: &str| chain.get_args(name).into_iter().next();
+        let wallet_dir = first("walletdir").ok_or("the node named no wallet directory")?;
+        let network = match first("chain").as_deref() {
+            Some("regtest") => Network::Regtest,
+            Some("signet") => Network::Signet,
+            Some("test") | Some("testnet") => Network::Testnet,
+            Some("main") => Network::Bitcoin,
+            other => return Err(format!("unknown chain {other:?}")),
+        };
+        let fallback_fee = first("fallbackfee").and_then(|fee| fee.parse().ok());
+        Ok(WalletContext::new(
+            chain,
+            PathBuf::from(wallet_dir),
+            network,
+            fallback_fee,
+        ))
+    }
+}
+
 impl interfaces::WalletLoader for WalletContext {
     fn register_rpcs(&self) {
         WalletContext::register_rpcs(self);

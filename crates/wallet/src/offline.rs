@@ -178,6 +178,10 @@ impl Chain for OfflineChain {
     fn init_message(&self, _message: &str) {}
 
     fn init_warning(&self, _message: &str) {}
+
+    fn get_args(&self, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The tables of a wallet file, by the names [`crate::store`] gives them.

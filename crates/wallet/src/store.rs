@@ -113,14 +113,27 @@ impl Store {
         Ok(Store { db })
     }
 
+    /// Opens the file. If another process holds it, waits up to five
+    /// seconds for it to let go: after a crash, the dead node's wallet
+    /// process may still be on its way out.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        match Database::open(path) {
-            Ok(db) => Ok(Store { db }),
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::Database(format!(
-                "{} is in use by another process",
-                path.display()
-            ))),
-            Err(error) => Err(error.into()),
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match Database::open(path) {
+                Ok(db) => return Ok(Store { db }),
+                Err(redb::DatabaseError::DatabaseAlreadyOpen)
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                    return Err(StoreError::Database(format!(
+                        "{} is in use by another process",
+                        path.display()
+                    )))
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
     }
 
