@@ -238,7 +238,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
 enum Wallets {
     InProcess(Arc<wallet::manager::WalletContext>),
     #[cfg(feature = "multiprocess")]
-    Spawned(crate::wallet_process::WalletProcess),
+    Spawned(Arc<crate::wallet_process::Supervisor>),
 }
 
 impl Wallets {
@@ -246,7 +246,7 @@ impl Wallets {
         match self {
             Wallets::InProcess(context) => context.stop(),
             #[cfg(feature = "multiprocess")]
-            Wallets::Spawned(mut process) => process.stop(),
+            Wallets::Spawned(supervisor) => supervisor.stop(),
         }
     }
 }
@@ -317,21 +317,16 @@ fn start_wallets(
             if let Some(fee) = fallback_fee {
                 shared.insert("fallbackfee".to_string(), vec![fee.to_string()]);
             }
-            let chain = node::LocalChain::with_args(node.clone(), shared);
             let exe_dir = std::env::current_exe()?
                 .parent()
                 .map(Path::to_path_buf)
                 .ok_or_else(|| Fatal("cannot find this executable's directory".into()))?;
-            let process =
-                crate::wallet_process::WalletProcess::spawn(&exe_dir, chain).map_err(Fatal)?;
-            node.log(format!(
-                "Wallet process {} pid {} started",
-                crate::wallet_process::WALLET_EXE,
-                process.pid().unwrap_or(0)
-            ));
-            process.loader.register_rpcs();
-            process.loader.load_wallets(&names).map_err(Fatal)?;
-            Ok(Some(Wallets::Spawned(process)))
+            let supervisor = crate::wallet_process::Supervisor::new(node.clone(), &exe_dir, shared);
+            if let Err(error) = supervisor.start(&names) {
+                supervisor.stop();
+                return Err(Fatal(error));
+            }
+            Ok(Some(Wallets::Spawned(supervisor)))
         }
         #[cfg(not(feature = "multiprocess"))]
         Executable::Multiprocess => Err(Fatal(

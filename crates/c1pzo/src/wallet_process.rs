@@ -2,78 +2,238 @@
 //! node spawns one wallet process and hands it its `Chain`; the wallet
 //! process hosts every loaded wallet and registers their RPCs through that
 //! `Chain`. Built with the `multiprocess` feature.
+//!
+//! [`Supervisor`] keeps the process honest: a watcher thread reaps it
+//! and logs its exit; if it dies while the node runs, its RPC methods
+//! (which vanished with its connection) come back as stand-ins that say
+//! so, and `loadwallet` or `createwallet` starts a fresh process, which
+//! reloads wallets from disk.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
 
+use interfaces::rpc::{code, RpcActor, RpcCommand, RpcError, RpcRequest};
 use interfaces::{Chain, WalletLoader};
 use ipc::client::InitClient;
 use ipc::event_loop::LoopHandle;
 use ipc::listen::Stream;
-use ipc::process::Spawned;
 use ipc::serve::{init_bootstrap_with, serve_parent_with, MakeWalletLoader, Services};
+use node::{LocalChain, Node};
+use serde_json::Value;
 use wallet::manager::WalletContext;
 
 /// The executable the node spawns, next to its own.
 pub const WALLET_EXE: &str = "c1pzo-wallet";
 
-/// The node's side of its wallet process.
-pub struct WalletProcess {
-    pub loader: Arc<dyn WalletLoader>,
+/// One running wallet process, seen from the node.
+struct WalletProcess {
+    loader: Arc<dyn WalletLoader>,
     init: Option<InitClient>,
-    spawned: Option<Spawned>,
-    /// Keeps the event loop alive as long as the proxies need it.
+    pid: u32,
+    /// Set before the node closes the socket on purpose.
+    stopping: Arc<AtomicBool>,
+    watcher: Option<JoinHandle<()>>,
     _handle: LoopHandle,
 }
 
-impl WalletProcess {
-    /// Spawns `c1pzo-wallet -ipcfd 3` from `exe_dir` and gives it `chain`.
-    pub fn spawn(exe_dir: &Path, chain: Arc<dyn Chain>) -> Result<WalletProcess, String> {
-        let exe = exe_dir.join(WALLET_EXE);
+/// Starts, watches and stops the node's wallet process.
+pub struct Supervisor {
+    node: Arc<Node>,
+    exe_dir: PathBuf,
+    /// What the wallet process asks the node for (`Chain::get_args`).
+    args: HashMap<String, Vec<String>>,
+    process: Mutex<Option<WalletProcess>>,
+    /// The RPC methods the wallet process registered, for stand-ins.
+    methods: Mutex<Vec<(String, String, String)>>,
+    me: Weak<Supervisor>,
+}
+
+impl Supervisor {
+    pub fn new(
+        node: Arc<Node>,
+        exe_dir: &Path,
+        args: HashMap<String, Vec<String>>,
+    ) -> Arc<Supervisor> {
+        Arc::new_cyclic(|me| Supervisor {
+            node,
+            exe_dir: exe_dir.to_path_buf(),
+            args,
+            process: Mutex::new(None),
+            methods: Mutex::new(Vec::new()),
+            me: me.clone(),
+        })
+    }
+
+    /// Spawns the wallet process, registers its RPCs and loads `names`.
+    pub fn start(&self, names: &[String]) -> Result<(), String> {
+        let mut slot = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(self.spawn()?);
+        }
+        let process = slot.as_ref().expect("just started");
+        process.loader.register_rpcs();
+        let methods: Vec<(String, String, String)> = self
+            .node
+            .rpc_commands()
+            .into_iter()
+            .map(|c| (c.name, c.usage, c.help))
+            .collect();
+        *self.methods.lock().unwrap_or_else(|e| e.into_inner()) = methods;
+        process.loader.load_wallets(names)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|p| p.pid)
+    }
+
+    fn spawn(&self) -> Result<WalletProcess, String> {
+        let exe = self.exe_dir.join(WALLET_EXE);
         let spawned = ipc::process::spawn(&exe).map_err(|e| e.to_string())?;
+        let pid = spawned.child.id();
         let handle = LoopHandle::start().map_err(|e| e.to_string())?;
         let stream = spawned.stream.try_clone().map_err(|e| e.to_string())?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let stopping = stopping.clone();
+            let supervisor = self.me.clone();
+            std::thread::Builder::new()
+                .name("c1pzo-walletwatch".into())
+                .spawn(move || {
+                    let mut child = spawned.child;
+                    // Our end stays open in the connection; this copy goes.
+                    drop(spawned.stream);
+                    let status = child.wait();
+                    let code = status.as_ref().ok().and_then(|s| s.code()).unwrap_or(-1);
+                    let log = |message: String| {
+                        if let Some(logger) = common::logging::global() {
+                            logger.info(format_args!("{message}"));
+                        }
+                    };
+                    log(format!("Process {WALLET_EXE} pid {pid} exited with status {code}"));
+                    if !stopping.load(Ordering::SeqCst) {
+                        log(format!(
+                            "{WALLET_EXE} exited unexpectedly; wallet RPCs are unavailable until loadwallet or createwallet starts it again"
+                        ));
+                        if let Some(supervisor) = supervisor.upgrade() {
+                            supervisor.lost();
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())?
+        };
         let init = InitClient::connect(&handle, Stream::Unix(stream)).map_err(|e| e.to_string())?;
+        let chain = LocalChain::with_args(self.node.clone(), self.args.clone());
         let loader = init
             .make_wallet_loader(chain)
             .map_err(|e| format!("{WALLET_EXE} did not start its wallet loader: {e}"))?;
+        self.node
+            .log(format!("Wallet process {WALLET_EXE} pid {pid} started"));
         Ok(WalletProcess {
             loader: Arc::new(loader),
             init: Some(init),
-            spawned: Some(spawned),
+            pid,
+            stopping,
+            watcher: Some(watcher),
             _handle: handle,
         })
     }
 
-    /// The wallet process's pid.
-    pub fn pid(&self) -> Option<u32> {
-        self.spawned.as_ref().map(|s| s.child.id())
+    /// The process died on its own: forget it, and stand in for its RPCs.
+    fn lost(&self) {
+        let dead = self
+            .process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(mut dead) = dead {
+            // The watcher is this thread: nothing to join.
+            dead.watcher = None;
+            dead.stopping.store(true, Ordering::SeqCst);
+        }
+        let methods = self
+            .methods
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (name, usage, help) in methods {
+            self.node.add_rpc_command(RpcCommand {
+                category: "wallet".into(),
+                name: name.clone(),
+                usage,
+                help,
+                actor: Arc::new(StandIn {
+                    supervisor: self.me.clone(),
+                    method: name,
+                }),
+            });
+        }
     }
 
     /// Unloads the wallets, closes the socket and waits for the process
     /// to exit (it leaves when the socket closes).
-    pub fn stop(&mut self) {
-        self.loader.stop();
-        self.loader = Arc::new(Stopped);
-        self.init = None;
-        if let Some(spawned) = self.spawned.take() {
-            let _ = spawned.reap(WALLET_EXE);
+    pub fn stop(&self) {
+        let process = self
+            .process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(mut process) = process {
+            process.stopping.store(true, Ordering::SeqCst);
+            process.loader.stop();
+            process.loader = Arc::new(Gone);
+            process.init = None;
+            if let Some(watcher) = process.watcher.take() {
+                let _ = watcher.join();
+            }
         }
     }
 }
 
-impl Drop for WalletProcess {
-    fn drop(&mut self) {
-        if self.spawned.is_some() {
-            self.stop();
+/// Answers for a wallet method while the wallet process is down:
+/// `loadwallet` and `createwallet` start a new one and go on there;
+/// anything else says what happened.
+struct StandIn {
+    supervisor: Weak<Supervisor>,
+    method: String,
+}
+
+impl RpcActor for StandIn {
+    fn call(&self, request: &RpcRequest) -> Result<Value, RpcError> {
+        let unavailable = || {
+            RpcError::new(
+                code::WALLET_NOT_FOUND,
+                format!(
+                    "The wallet process ({WALLET_EXE}) has exited; loadwallet or createwallet starts it again"
+                ),
+            )
+        };
+        if self.method != "loadwallet" && self.method != "createwallet" {
+            return Err(unavailable());
         }
+        let supervisor = self.supervisor.upgrade().ok_or_else(unavailable)?;
+        supervisor
+            .start(&[])
+            .map_err(|e| RpcError::new(code::WALLET_ERROR, e))?;
+        // The new process has registered the real method in our place.
+        let command = supervisor
+            .node
+            .rpc_command(&self.method)
+            .ok_or_else(unavailable)?;
+        command.actor.call(request)
     }
 }
 
 /// What the loader becomes once the process is gone.
-struct Stopped;
+struct Gone;
 
-impl WalletLoader for Stopped {
+impl WalletLoader for Gone {
     fn register_rpcs(&self) {}
     fn load_wallets(&self, _: &[String]) -> Result<(), String> {
         Err("the wallet process has stopped".into())

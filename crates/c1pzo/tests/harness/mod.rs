@@ -61,6 +61,8 @@ pub struct TestNode {
     pub rpc_port: u16,
     pub p2p_port: u16,
     pub extra_args: Vec<String>,
+    /// The executable started (`node_exe()` unless a test picks one).
+    pub exe: PathBuf,
     child: Option<Child>,
 }
 
@@ -72,7 +74,13 @@ impl TestNode {
 
     /// Starts a node whose RPC is reached at `rpc_host`.
     pub fn start_at(rpc_host: std::net::IpAddr, extra_args: &[&str]) -> TestNode {
+        TestNode::start_exe(node_exe(), rpc_host, extra_args)
+    }
+
+    /// Starts `exe` (a node executable) whose RPC is reached at `rpc_host`.
+    pub fn start_exe(exe: PathBuf, rpc_host: std::net::IpAddr, extra_args: &[&str]) -> TestNode {
         let mut node = TestNode {
+            exe,
             rpc_host,
             dir: tempfile::tempdir().expect("a temp dir"),
             rpc_port: free_port(),
@@ -109,7 +117,7 @@ impl TestNode {
         // A node killed with -9 leaves its cookie behind; the new one
         // writes a fresh one before it listens, so never read the old one.
         let _ = std::fs::remove_file(self.network_dir().join(".cookie"));
-        let child = Command::new(node_exe())
+        let child = Command::new(&self.exe)
             .args(self.args())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
