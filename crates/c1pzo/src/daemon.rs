@@ -321,6 +321,23 @@ fn start_wallets(
                 .parent()
                 .map(Path::to_path_buf)
                 .ok_or_else(|| Fatal("cannot find this executable's directory".into()))?;
+            // -debug=ipc (and -loglevel=ipc:trace): the node/wallet traffic
+            // in libmultiprocess's format, in this node's log.
+            let logger = node.logger.clone();
+            let level = if logger.will_log(LogCategory::Ipc, common::logging::LogLevel::Trace) {
+                Some(ipc::log::Level::Trace)
+            } else if logger.will_log(LogCategory::Ipc, common::logging::LogLevel::Debug) {
+                Some(ipc::log::Level::Debug)
+            } else {
+                None
+            };
+            if let Some(level) = level {
+                ipc::log::init(
+                    "c1pzo-node",
+                    level,
+                    Arc::new(move |_, line| logger.debug(LogCategory::Ipc, format_args!("{line}"))),
+                );
+            }
             let supervisor = crate::wallet_process::Supervisor::new(node.clone(), &exe_dir, shared);
             if let Err(error) = supervisor.start(&names) {
                 supervisor.stop();

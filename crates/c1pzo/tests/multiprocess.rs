@@ -77,7 +77,7 @@ fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn the_wallet_lives_in_its_own_process_and_the_node_never_opens_its_file() {
-    let mut node = multiprocess_node(&[]);
+    let mut node = multiprocess_node(&["-debug=ipc"]);
     let node_pid = node.pid().unwrap();
     node.call("createwallet", json!(["w"]));
     let wallets = children(node_pid, "c1pzo-wallet");
@@ -102,6 +102,19 @@ fn the_wallet_lives_in_its_own_process_and_the_node_never_opens_its_file() {
         .unwrap();
     assert!(holds_open(node_pid, &chainstate));
     assert!(!holds_open(wallet_pid, &chainstate));
+
+    // -debug=ipc shows the traffic in libmultiprocess's form.
+    let log = node.debug_log();
+    for line in [
+        "[ipc] {c1pzo-node-",
+        "IPC client send Init.makeWalletLoader$Params",
+        "IPC client recv Init.makeWalletLoader$Results",
+        "IPC server recv request  #",
+        "Chain.handleRpc$Params",
+        "IPC server send response #",
+    ] {
+        assert!(log.contains(line), "no \"{line}\" in the log");
+    }
 
     node.stop();
     assert!(

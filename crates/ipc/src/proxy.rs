@@ -164,7 +164,12 @@ macro_rules! ipc_client_method {
             use $crate::wire::Wire as _;
             $(let $arg: $crate::ipc_owned_type!($mode $($t)?) = $crate::ipc_to_owned!($arg, $mode $($t)?);)*
             let (connection, client) = (self.proxy.connection.local().key(), self.proxy.client.key());
-            let label = concat!($iface, ".", stringify!($method));
+            let label: &'static str = {
+                // `Iface.method` as the schema spells it (libmultiprocess's
+                // log form), computed once.
+                static LABEL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                LABEL.get_or_init(|| format!("{}.{}", $iface, $crate::wire::camel(stringify!($method))))
+            };
             let outcome = self.proxy.connection.handle().sync(move |caller| async move {
                 let connection = connection.get().ok_or($crate::IpcError::Disconnected)?;
                 let client = client.get().ok_or($crate::IpcError::Disconnected)?;
@@ -228,7 +233,12 @@ macro_rules! ipc_server_method {
             params: $params,
             results: $results,
         ) -> Result<(), capnp::Error> {
-            let label = concat!($iface, ".", stringify!($method));
+            let label: &'static str = {
+                // `Iface.method` as the schema spells it (libmultiprocess's
+                // log form), computed once.
+                static LABEL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                LABEL.get_or_init(|| format!("{}.{}", $iface, $crate::wire::camel(stringify!($method))))
+            };
             let params = params.get()?;
             let request = $crate::connection::ServerRequest::received(label, &params);
             let context = params.get_context();
