@@ -59,8 +59,12 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
         .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;
     if args.help_requested() {
         print!(
-            "c1pzo daemon version {}\n\nUsage:  c1pzod [options]                     Start c1pzo daemon\n\n{}",
+            "c1pzo daemon version {}\n\nUsage:  {} [options]                     Start c1pzo daemon\n\n{}",
             crate::VERSION,
+            match executable {
+                Executable::Monolithic => "c1pzod",
+                Executable::Multiprocess => "c1pzo-node",
+            },
             help_message(&options, args.is_set("help-debug"))
         );
         return Ok(ExitCode::SUCCESS);

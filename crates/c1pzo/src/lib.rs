@@ -9,6 +9,7 @@ pub mod daemon;
 #[cfg(feature = "multiprocess")]
 pub mod wallet_process;
 pub mod wallet_tool;
+pub mod wrapper;
 
 /// The version string every executable prints.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));

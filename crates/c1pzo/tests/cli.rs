@@ -125,3 +125,48 @@ fn without_a_server_the_cli_says_what_to_do() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `c1pzo <command>` runs the executable for the command from its own
+/// directory; `-m`, or an IPC option in the config file, picks the
+/// multiprocess node.
+#[cfg(feature = "multiprocess")]
+#[test]
+fn the_c1pzo_wrapper_runs_the_executable_each_command_names() {
+    let wrapper = std::path::PathBuf::from(env!("CARGO_BIN_EXE_c1pzo"));
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(&wrapper)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["node", "-help"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Usage:  c1pzod [options]"), "{out}");
+    let (_, out, _) = run(&["-m", "node", "-help"]);
+    assert!(out.contains("Usage:  c1pzo-node [options]"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c1pzo.conf"),
+        "regtest=1\n[regtest]\nipcbind=unix\n",
+    )
+    .unwrap();
+    let datadir = format!("-datadir={}", dir.path().display());
+    let (_, out, _) = run(&["node", &datadir, "-help"]);
+    assert!(out.contains("Usage:  c1pzo-node [options]"), "{out}");
+    let (_, out, _) = run(&["-M", "node", &datadir, "-help"]);
+    assert!(out.contains("Usage:  c1pzod [options]"), "{out}");
+    let (code, out, _) = run(&["rpc", "-version"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("RPC client version"), "{out}");
+    let (code, _, err) = run(&["fly"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error: unknown command 'fly'"), "{err}");
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Usage: c1pzo [-m|-M] <command>"), "{out}");
+}
