@@ -42,7 +42,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "ipc" => return ipc(),
         "node" => return example("node_bench", "node"),
         "wallet" => return example("wallet_bench", "wallet"),
-        other => bail!("unknown bench area `{other}`; areas: depends, ipc, node, wallet"),
+        "multiprocess" => return multiprocess(),
+        other => {
+            bail!("unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess")
+        }
     }
     let root = crate::repo_root();
     let out_dir = root.join("target/bench");
@@ -145,6 +148,47 @@ fn example(example: &str, area: &str) -> Result<()> {
         "written: {}",
         out.join(format!("{area}.{{json,md}}")).display()
     );
+    Ok(())
+}
+
+/// `cargo xtask bench multiprocess`: the functional suite's wall time
+/// against c1pzod and against c1pzo-node (built first, so only the tests
+/// are timed), then the example's side-by-side wallet calls and memory;
+/// the figures land in target/bench/multiprocess.{json,md}.
+fn multiprocess() -> Result<()> {
+    let root = crate::repo_root();
+    let sh = crate::test_cmd::shell_with_depends(&root)?;
+    xshell::cmd!(
+        sh,
+        "cargo test --locked -p c1pzo --features multiprocess --tests --no-run"
+    )
+    .run()?;
+    let mut suites = Vec::new();
+    for exe in ["c1pzod", "c1pzo-node"] {
+        let started = Instant::now();
+        xshell::cmd!(
+            sh,
+            "cargo test --locked -p c1pzo --features multiprocess --tests"
+        )
+        .env("C1PZOD", exe)
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+        suites.push(format!("{exe}={:.2}", started.elapsed().as_secs_f64()));
+    }
+    xshell::cmd!(
+        sh,
+        "cargo build --release --locked -p c1pzo --features multiprocess --bins --examples"
+    )
+    .run()?;
+    let out = root.join("target/bench");
+    let bench = root.join("target/release/examples/multiprocess_bench");
+    let suite_args: Vec<String> = suites
+        .iter()
+        .flat_map(|s| ["--suite".to_string(), s.clone()])
+        .collect();
+    xshell::cmd!(sh, "{bench} --out {out} {suite_args...}").run()?;
+    eprintln!("written: {}", out.join("multiprocess.{json,md}").display());
     Ok(())
 }
 

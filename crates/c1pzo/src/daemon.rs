@@ -54,7 +54,16 @@ pub fn main_with(argv: &[String], executable: Executable) -> ExitCode {
 }
 
 fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
-    let options = node_options();
+    let mut options = node_options();
+    if executable == Executable::Multiprocess {
+        // c1pzo-node serves IPC clients on -ipcbind.
+        options.extend(
+            common::args::IPC_OPTIONS
+                .iter()
+                .filter(|o| o.name == "ipcbind")
+                .cloned(),
+        );
+    }
     let mut args = Args::from_command_line(&options, argv.iter().cloned())
         .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;
     if args.help_requested() {
@@ -199,6 +208,18 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
             return Err(error);
         }
     };
+    #[cfg(feature = "multiprocess")]
+    let ipc_server = match serve_ipc(&args, &dirs.network, &node) {
+        Ok(server) => server,
+        Err(error) => {
+            rpc.request_stop();
+            if let Some(wallets) = wallets {
+                wallets.stop();
+            }
+            cleanup(&cookie, &pid_file);
+            return Err(error);
+        }
+    };
     rpc.ready(node.clone());
     if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         node.request_shutdown();
@@ -229,6 +250,10 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     node.notifier.sync();
     if let Some(wallets) = wallets {
         wallets.stop();
+    }
+    #[cfg(feature = "multiprocess")]
+    if let Some(server) = ipc_server {
+        let _ = server.join();
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     cleanup(&cookie, &pid_file);
@@ -311,16 +336,7 @@ fn start_wallets(
         }
         #[cfg(feature = "multiprocess")]
         Executable::Multiprocess => {
-            // What the wallet process asks the node for (Chain::get_args).
-            let mut shared = std::collections::HashMap::new();
-            shared.insert(
-                "walletdir".to_string(),
-                vec![wallet_dir.display().to_string()],
-            );
-            shared.insert("chain".to_string(), vec![node.chain_name.clone()]);
-            if let Some(fee) = fallback_fee {
-                shared.insert("fallbackfee".to_string(), vec![fee.to_string()]);
-            }
+            let shared = shared_args(&wallet_dir, node, fallback_fee);
             let exe_dir = std::env::current_exe()?
                 .parent()
                 .map(Path::to_path_buf)
@@ -354,6 +370,82 @@ fn start_wallets(
             "this build has no multiprocess support (build with --features multiprocess)".into(),
         )),
     }
+}
+
+/// What a wallet process asks the node for (`Chain::get_args`): the
+/// wallet directory, the chain, the fallback fee rate (sat/kvB).
+#[cfg(feature = "multiprocess")]
+fn shared_args(
+    wallet_dir: &Path,
+    node: &Node,
+    fallback_fee: Option<u64>,
+) -> std::collections::HashMap<String, Vec<String>> {
+    let mut shared = std::collections::HashMap::new();
+    shared.insert(
+        "walletdir".to_string(),
+        vec![wallet_dir.display().to_string()],
+    );
+    shared.insert("chain".to_string(), vec![node.chain_name.clone()]);
+    if let Some(fee) = fallback_fee {
+        shared.insert("fallbackfee".to_string(), vec![fee.to_string()]);
+    }
+    shared
+}
+
+/// `-ipcbind`: serves `Init` (Echo, this node's `Chain`, `Rpc`) to other
+/// processes on each address until shutdown, on a thread of its own.
+#[cfg(feature = "multiprocess")]
+fn serve_ipc(
+    args: &Args,
+    network_dir: &Path,
+    node: &Arc<Node>,
+) -> Result<Option<std::thread::JoinHandle<()>>, Fatal> {
+    let binds = args.get_all("ipcbind");
+    if binds.is_empty() {
+        return Ok(None);
+    }
+    let mut listeners = Vec::new();
+    for value in &binds {
+        let bound = ipc::listen::parse_address(value, network_dir)
+            .and_then(|address| ipc::listen::bind(&address, network_dir, false))
+            .map_err(|e| Fatal(format!("Unable to bind to IPC address '{value}'. {e}")))?;
+        let address = bound.local_address()?;
+        node.log(format!("Listening for IPC requests on address {address}"));
+        listeners.push(bound);
+    }
+    let wallet_dir = args
+        .get_path("walletdir")
+        .map(|dir| common::datadir::resolve_in(&std::env::current_dir().unwrap_or_default(), &dir))
+        .unwrap_or_else(|| network_dir.join("wallets"));
+    let fallback_fee = args
+        .get("fallbackfee")
+        .and_then(|text| interfaces::rpc::amount::parse(&serde_json::Value::String(text)).ok());
+    let chain =
+        node::LocalChain::with_args(node.clone(), shared_args(&wallet_dir, node, fallback_fee));
+    let for_rpc = node.clone();
+    let services = ipc::serve::Services {
+        chain: Some(chain),
+        wallet_loader: None,
+        rpc: Some(Arc::new(move |body: &str, uri: &str, _user: &str| {
+            node::rpc::http::execute(&for_rpc, uri, body.as_bytes()).1
+        })),
+    };
+    let stopping = node.clone();
+    let thread = std::thread::Builder::new()
+        .name("c1pzo-ipcbind".into())
+        .spawn(move || {
+            let stop = async move { stopping.shutdown_requested_async().await };
+            if let Err(error) = ipc::serve::listen_blocking_with(
+                listeners,
+                ipc::serve::init_bootstrap_with(services),
+                stop,
+            ) {
+                if let Some(logger) = common::logging::global() {
+                    logger.error(format_args!("IPC listener stopped: {error}"));
+                }
+            }
+        })?;
+    Ok(Some(thread))
 }
 
 /// Removes the files that exist only while the node runs.

@@ -256,6 +256,7 @@ pub fn serve_node(stream: std::os::unix::net::UnixStream) -> std::io::Result<()>
         init_bootstrap_with(Services {
             chain: None,
             wallet_loader: Some(make),
+            rpc: None,
         }),
     )
 }
@@ -269,4 +270,52 @@ impl WalletLoader for Misconfigured {
         Err(self.0.clone())
     }
     fn stop(&self) {}
+}
+
+/// `c1pzo-wallet -ipcconnect=<address>`: a wallet process started on its
+/// own that connects to a running `c1pzo-node -ipcbind=...`, serves its
+/// wallets' RPCs through that node, and exits when the node goes away.
+/// Takes `-datadir`, `-regtest`/`-chain`, `-ipcconnect` and `-wallet`.
+pub fn connect_to_node(args: &[String]) -> Result<(), String> {
+    let (mut datadir, mut chain_name, mut address) = (None, None, None);
+    let mut wallets = Vec::new();
+    for arg in args {
+        match arg.split_once('=') {
+            Some(("-datadir", value)) => datadir = Some(PathBuf::from(value)),
+            Some(("-chain", value)) => chain_name = Some(value.to_string()),
+            Some(("-ipcconnect", value)) => address = Some(value.to_string()),
+            Some(("-wallet", value)) => wallets.push(value.to_string()),
+            None if arg == "-regtest" => chain_name = Some("regtest".into()),
+            _ => return Err(format!("Invalid parameter {arg}")),
+        }
+    }
+    let address = address.ok_or("-ipcconnect=<address> is required")?;
+    let datadir = match datadir {
+        Some(dir) => dir,
+        None => common::datadir::default_datadir(),
+    };
+    let network_dir = match chain_name.as_deref() {
+        None | Some("main") => datadir,
+        Some(chain) => datadir.join(chain),
+    };
+    let stream = ipc::listen::connect(&address, &network_dir)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("nothing listens for IPC at {address}"))?;
+    let handle = LoopHandle::start().map_err(|e| e.to_string())?;
+    let init = InitClient::connect(&handle, stream).map_err(|e| e.to_string())?;
+    let mut chain = init.make_chain().map_err(|e| e.to_string())?;
+    // Losing the node ends this process.
+    let lost = Arc::new(AtomicBool::new(false));
+    let flag = lost.clone();
+    chain.on_disconnect = Arc::new(move |_| flag.store(true, Ordering::SeqCst));
+    let chain: Arc<dyn Chain> = Arc::new(chain);
+    let context = WalletContext::from_node_args(chain.clone())?;
+    context.register_rpcs();
+    context.load_at_startup(&wallets)?;
+    eprintln!("Connected to the node at {address}; serving wallet RPCs through it");
+    while !lost.load(Ordering::SeqCst) && !chain.shutdown_requested() {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    context.stop();
+    Ok(())
 }

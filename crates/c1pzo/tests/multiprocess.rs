@@ -175,3 +175,56 @@ fn ctrl_c_stops_the_node_and_its_wallet_process() {
     assert!(status.success(), "{status}");
     assert!(wait_until(Duration::from_secs(10), || !alive(wallet_pid)));
 }
+
+#[test]
+fn a_wallet_process_started_on_its_own_connects_to_a_listening_node() {
+    let mut node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
+    let socket = node.network_dir().join("node.sock");
+    assert!(node.debug_log().contains(&format!(
+        "Listening for IPC requests on address unix:{}",
+        socket.display()
+    )));
+    let mut wallet = std::process::Command::new(env!("CARGO_BIN_EXE_c1pzo-wallet"))
+        .arg("-regtest")
+        .arg(format!("-datadir={}", node.datadir().display()))
+        .arg("-ipcconnect=unix")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Its RPCs appear on the node's server once it has connected.
+    assert!(wait_until(Duration::from_secs(20), || node
+        .rpc("listwallets", json!([]))
+        .is_ok()));
+    node.call("createwallet", json!(["far"]));
+    let address = node.wallet_call("far", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, address]));
+    assert_eq!(
+        node.wallet_call("far", "getbalance", json!([])).to_string(),
+        "50.00000000"
+    );
+    // The file is the other process's, not the node's.
+    let file = node
+        .network_dir()
+        .join("wallets/far/wallet.redb")
+        .canonicalize()
+        .unwrap();
+    assert!(holds_open(wallet.id(), &file));
+    assert!(!holds_open(node.pid().unwrap(), &file));
+
+    // The node stopping ends the wallet process too.
+    node.stop();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = wallet.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the wallet process outlived the node"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

@@ -51,7 +51,13 @@ pub type MakeWalletLoader = Arc<dyn Fn(Arc<dyn Chain>) -> Arc<dyn WalletLoader> 
 pub struct Services {
     pub chain: Option<Arc<dyn Chain>>,
     pub wallet_loader: Option<MakeWalletLoader>,
+    /// Runs a JSON-RPC request body at a URI as the node's HTTP server
+    /// would, returning the reply body (Core's `Rpc.executeRpc`).
+    pub rpc: Option<ExecuteRpc>,
 }
+
+/// `(request, uri, user) -> reply`.
+pub type ExecuteRpc = Arc<dyn Fn(&str, &str, &str) -> String + Send + Sync>;
 
 impl InitServer {
     pub fn new(connection: Rc<Connection>) -> InitServer {
@@ -119,6 +125,28 @@ impl init::Server for InitServer {
                 .failed("Init.makeMiningOld2", &error);
         }
         std::future::ready(Err(error))
+    }
+
+    async fn make_rpc(
+        self: capnp::capability::Rc<Self>,
+        params: init::MakeRpcParams,
+        mut results: init::MakeRpcResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Init.makeRpc";
+        let params = params.get()?;
+        let request = ServerRequest::received(label, &params);
+        let execute = self.services.rpc.clone().ok_or_else(|| {
+            let error = capnp::Error::failed("this process runs no RPC server".into());
+            request.failed(label, &error);
+            error
+        })?;
+        let server = RpcServer {
+            connection: self.connection.clone(),
+            execute,
+        };
+        results.get().set_result(capnp_rpc::new_client(server));
+        request.responded(label, &"(result = <capability>)");
+        Ok(())
     }
 
     async fn make_chain(
@@ -230,6 +258,45 @@ impl echo::Server for EchoServer {
     }
 }
 
+/// Core's `Rpc`: JSON-RPC requests run as the HTTP server would run them.
+pub struct RpcServer {
+    connection: Rc<Connection>,
+    execute: ExecuteRpc,
+}
+
+impl crate::rpc_capnp::rpc::Server for RpcServer {
+    async fn execute_rpc(
+        self: capnp::capability::Rc<Self>,
+        params: crate::rpc_capnp::rpc::ExecuteRpcParams,
+        mut results: crate::rpc_capnp::rpc::ExecuteRpcResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Rpc.executeRpc";
+        let params = params.get()?;
+        let request_log = ServerRequest::received(label, &params);
+        let text = |t: capnp::Result<capnp::text::Reader>| -> capnp::Result<String> {
+            t?.to_string()
+                .map_err(|_| capnp::Error::failed("malformed text".into()))
+        };
+        let (body, uri, user) = (
+            text(params.get_request())?,
+            text(params.get_uri())?,
+            text(params.get_user())?,
+        );
+        let execute = self.execute.clone();
+        let reply = run_on_worker(
+            &self.connection,
+            label,
+            &request_log,
+            params.get_context(),
+            move || execute(&body, &uri, &user),
+        )
+        .await?;
+        results.get().set_result(reply.as_str());
+        request_log.responded(label, &"(result = <text>)");
+        Ok(())
+    }
+}
+
 /// The `Init` every c1pzo process serves on `connection`.
 pub fn init_bootstrap(connection: Rc<Connection>) -> capnp::capability::Client {
     let init: init::Client = capnp_rpc::new_client(InitServer::new(connection));
@@ -324,10 +391,22 @@ pub fn listen_blocking(
     listeners: Vec<Listener>,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
+    listen_blocking_with(listeners, init_bootstrap, stop)
+}
+
+/// [`listen_blocking`] serving `bootstrap` (an `Init` with services).
+pub fn listen_blocking_with(
+    listeners: Vec<Listener>,
+    bootstrap: impl Fn(Rc<Connection>) -> capnp::capability::Client + Clone + 'static,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     LoopHandle::block_on_here(|_loop| async move {
         let mut accepting = Vec::new();
         for listener in listeners {
-            accepting.push(tokio::task::spawn_local(accept(listener, init_bootstrap)));
+            accepting.push(tokio::task::spawn_local(accept(
+                listener,
+                bootstrap.clone(),
+            )));
         }
         stop.await;
         for task in accepting {

@@ -67,6 +67,7 @@ fn a_wallet_behind_a_socket_works_as_one_in_the_node_would() {
             init_bootstrap_with(Services {
                 chain: None,
                 wallet_loader: Some(make),
+                rpc: None,
             }),
         )
     });

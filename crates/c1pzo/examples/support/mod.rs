@@ -66,6 +66,10 @@ impl Node {
         self.call_at("/", method, params)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Calls `method` on the HTTP path `path` (`/wallet/<name>`).
     pub fn call_at(&self, path: &str, method: &str, params: Value) -> Result<Value> {
         let text = self
@@ -88,4 +92,22 @@ impl Drop for Node {
         let _ = self.call("stop", json!([]));
         let _ = self.child.wait();
     }
+}
+
+/// Resident memory of process `pid`, in KiB (`VmRSS`).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// The pids of `parent`'s children.
+pub fn children(parent: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! `c1pzo-wallet`: create and inspect wallet files without a node; with
 //! `-ipcfd <N>` (multiprocess builds), the wallet process `c1pzo-node`
-//! spawns.
+//! spawns; with `-ipcconnect=<address>`, a wallet process that connects
+//! to a running `c1pzo-node -ipcbind=...` by itself.
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,7 +16,17 @@ fn main() -> std::process::ExitCode {
                 }
             };
         }
-        Ok(None) => {}
+        Ok(None) => {
+            if args.iter().any(|a| a.starts_with("-ipcconnect=")) {
+                return match c1pzo::wallet_process::connect_to_node(&args) {
+                    Ok(()) => std::process::ExitCode::SUCCESS,
+                    Err(error) => {
+                        eprintln!("Error: {error}");
+                        std::process::ExitCode::FAILURE
+                    }
+                };
+            }
+        }
         Err(error) => {
             eprintln!("Error: {error}");
             return std::process::ExitCode::FAILURE;
