@@ -426,6 +426,7 @@ fn serve_ipc(
     let services = ipc::serve::Services {
         chain: Some(chain),
         wallet_loader: None,
+        mining: Some(node::miner::NodeMining::new(node.clone())),
         rpc: Some(Arc::new(move |body: &str, uri: &str, _user: &str| {
             node::rpc::http::execute(&for_rpc, uri, body.as_bytes()).1
         })),

@@ -257,6 +257,7 @@ pub fn serve_node(stream: std::os::unix::net::UnixStream) -> std::io::Result<()>
             chain: None,
             wallet_loader: Some(make),
             rpc: None,
+            mining: None,
         }),
     )
 }

@@ -228,3 +228,224 @@ fn a_wallet_process_started_on_its_own_connects_to_a_listening_node() {
     };
     assert!(status.success(), "{status}");
 }
+
+/// An external miner built from Bitcoin Core's schemas by a third party
+/// (`bitcoin-capnp-types`, its own capnp-rpc) gets a block template from
+/// `c1pzo-node -ipcbind`, solves it, submits it, and sees the tip move.
+#[test]
+fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
+    use bitcoin::consensus::encode::{deserialize, serialize};
+    use bitcoin::hashes::Hash;
+    use bitcoin_capnp_types as core;
+    use core::capnp_rpc::rpc_twoparty_capnp::Side;
+    use core::capnp_rpc::twoparty::VatNetwork;
+    use core::capnp_rpc::RpcSystem;
+    use core::init_capnp::init;
+    use core::mining_capnp::mining;
+    use futures::io::{BufReader, BufWriter};
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+    let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
+    node.call(
+        "generatetoaddress",
+        json!([
+            20,
+            "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85"
+        ]),
+    );
+    let socket =
+        std::os::unix::net::UnixStream::connect(node.network_dir().join("node.sock")).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    let mined = local.block_on(&runtime, async move {
+        let stream = tokio::net::UnixStream::from_std(socket).unwrap();
+        let (reader, writer) = stream.into_split();
+        let network = VatNetwork::new(
+            BufReader::new(reader.compat()),
+            BufWriter::new(writer.compat_write()),
+            Side::Client,
+            Default::default(),
+        );
+        let mut system = RpcSystem::new(Box::new(network), None);
+        let init: init::Client = system.bootstrap(Side::Server);
+        let disconnector = system.get_disconnector();
+        tokio::task::spawn_local(system);
+
+        let constructed = init.construct_request().send().promise.await.unwrap();
+        let map = constructed.get().unwrap().get_thread_map().unwrap();
+        let mut request = map.make_thread_request();
+        request.get().set_name("miner");
+        let thread = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+
+        let mut request = init.make_mining_request();
+        request.get().init_context().set_thread(thread.clone());
+        let mining: mining::Client = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+
+        let mut request = mining.is_test_chain_request();
+        request.get().init_context().set_thread(thread.clone());
+        assert!(request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result());
+
+        let mut request = mining.get_tip_request();
+        request.get().init_context().set_thread(thread.clone());
+        let reply = request.send().promise.await.unwrap();
+        let tip = reply.get().unwrap();
+        assert!(tip.get_has_result());
+        assert_eq!(tip.get_result().unwrap().get_height(), 20);
+        let tip_hash = tip.get_result().unwrap().get_hash().unwrap().to_vec();
+
+        // waitTipChanged honours its timeout (milliseconds).
+        let mut request = mining.wait_tip_changed_request();
+        request.get().init_context().set_thread(thread.clone());
+        request.get().set_current_tip(&tip_hash);
+        request.get().set_timeout(50.0);
+        let reply = request.send().promise.await.unwrap();
+        assert_eq!(reply.get().unwrap().get_result().unwrap().get_height(), 20);
+
+        let mut request = mining.create_new_block_request();
+        request.get().init_context().set_thread(thread.clone());
+        request.get().init_options();
+        let template = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+
+        let mut request = template.get_block_request();
+        request.get().init_context().set_thread(thread.clone());
+        let bytes = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+            .to_vec();
+        let mut block: bitcoin::Block = deserialize(&bytes).unwrap();
+        assert_eq!(
+            block.header.prev_blockhash.to_byte_array().to_vec(),
+            tip_hash
+        );
+
+        let mut request = template.get_coinbase_tx_request();
+        request.get().init_context().set_thread(thread.clone());
+        let reply = request.send().promise.await.unwrap();
+        let wire = reply.get().unwrap().get_result().unwrap();
+        // The miner's own coinbase: the height prefix, its payout, the
+        // outputs the template requires.
+        let mut script_sig = wire.get_script_sig_prefix().unwrap().to_vec();
+        script_sig.extend_from_slice(&[0x04, 0xde, 0xad, 0xbe, 0xef]);
+        let mut outputs = vec![bitcoin::TxOut {
+            value: bitcoin::Amount::from_sat(wire.get_block_reward_remaining() as u64),
+            script_pubkey: bitcoin::ScriptBuf::from_bytes(vec![0x51]),
+        }];
+        for output in wire.get_required_outputs().unwrap().iter() {
+            outputs.push(deserialize(output.unwrap()).unwrap());
+        }
+        let witness = if wire.has_witness() {
+            bitcoin::Witness::from_slice(&[wire.get_witness().unwrap()])
+        } else {
+            bitcoin::Witness::new()
+        };
+        let coinbase = bitcoin::Transaction {
+            version: bitcoin::transaction::Version(wire.get_version() as i32),
+            lock_time: bitcoin::absolute::LockTime::from_consensus(wire.get_lock_time()),
+            input: vec![bitcoin::TxIn {
+                previous_output: bitcoin::OutPoint::null(),
+                script_sig: bitcoin::ScriptBuf::from_bytes(script_sig),
+                sequence: bitcoin::Sequence(wire.get_sequence()),
+                witness,
+            }],
+            output: outputs,
+        };
+        block.txdata[0] = coinbase.clone();
+        block.header.merkle_root = block.compute_merkle_root().unwrap();
+        let target = block.header.target();
+        while !target.is_met_by(block.header.block_hash()) {
+            block.header.nonce += 1;
+        }
+
+        // A block whose merkle root does not match is refused by reason.
+        let mut bad = block.clone();
+        bad.header.merkle_root = bitcoin::TxMerkleNode::all_zeros();
+        let mut request = mining.check_block_request();
+        request.get().init_context().set_thread(thread.clone());
+        request.get().set_block(&serialize(&bad));
+        request.get().init_options().set_check_pow(false);
+        let reply = request.send().promise.await.unwrap();
+        assert!(!reply.get().unwrap().get_result());
+        assert_eq!(
+            reply.get().unwrap().get_reason().unwrap().to_str().unwrap(),
+            "bad-txnmrklroot"
+        );
+
+        let submit = |template: &core::mining_capnp::block_template::Client| {
+            let mut request = template.submit_solution_request();
+            request.get().init_context().set_thread(thread.clone());
+            request
+                .get()
+                .set_version(block.header.version.to_consensus() as u32);
+            request.get().set_timestamp(block.header.time);
+            request.get().set_nonce(block.header.nonce);
+            request.get().set_coinbase(&serialize(&coinbase));
+            request.send().promise
+        };
+        let reply = submit(&template).await.unwrap();
+        assert!(
+            reply.get().unwrap().get_result(),
+            "{:?}",
+            reply.get().unwrap().get_reason()
+        );
+        let reply = submit(&template).await.unwrap();
+        assert!(!reply.get().unwrap().get_result());
+        assert_eq!(
+            reply.get().unwrap().get_reason().unwrap().to_str().unwrap(),
+            "duplicate"
+        );
+
+        drop(template);
+        drop(mining);
+        drop(thread);
+        drop(map);
+        drop(init);
+        disconnector.await.unwrap();
+        block.block_hash()
+    });
+    assert_eq!(node.call("getblockcount", json!([])), json!(21));
+    assert_eq!(
+        node.call("getbestblockhash", json!([])),
+        json!(mined.to_string())
+    );
+}

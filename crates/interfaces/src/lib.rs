@@ -11,11 +11,13 @@
 
 mod chain;
 mod handler;
+mod mining;
 mod notifications;
 pub mod rpc;
 mod wallet_loader;
 
 pub use chain::{BlockRef, Chain, Coin, FoundBlock};
 pub use handler::{CleanupHandler, Handler};
+pub use mining::{BlockCreateOptions, BlockTemplate, BlockVerdict, CoinbaseTemplate, Mining};
 pub use notifications::{BlockInfo, ChainNotifications, RemovalReason};
 pub use wallet_loader::WalletLoader;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod event_loop;
 pub mod listen;
 pub mod log;
+pub mod mining;
 pub mod process;
 pub mod proxy;
 pub mod serve;

@@ -54,6 +54,8 @@ pub struct Services {
     /// Runs a JSON-RPC request body at a URI as the node's HTTP server
     /// would, returning the reply body (Core's `Rpc.executeRpc`).
     pub rpc: Option<ExecuteRpc>,
+    /// Core's `Mining`, for external miners.
+    pub mining: Option<Arc<dyn interfaces::Mining>>,
 }
 
 /// `(request, uri, user) -> reply`.
@@ -125,6 +127,29 @@ impl init::Server for InitServer {
                 .failed("Init.makeMiningOld2", &error);
         }
         std::future::ready(Err(error))
+    }
+
+    async fn make_mining(
+        self: capnp::capability::Rc<Self>,
+        params: init::MakeMiningParams,
+        mut results: init::MakeMiningResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Init.makeMining";
+        let params = params.get()?;
+        let request = ServerRequest::received(label, &params);
+        let mining = self.services.mining.clone().ok_or_else(|| {
+            let error =
+                capnp::Error::failed("this process runs no node, so it serves no Mining".into());
+            request.failed(label, &error);
+            error
+        })?;
+        let server = crate::mining::MiningServer {
+            connection: self.connection.clone(),
+            inner: mining,
+        };
+        results.get().set_result(capnp_rpc::new_client(server));
+        request.responded(label, &"(result = <capability>)");
+        Ok(())
     }
 
     async fn make_rpc(

@@ -68,6 +68,7 @@ fn a_wallet_behind_a_socket_works_as_one_in_the_node_would() {
                 chain: None,
                 wallet_loader: Some(make),
                 rpc: None,
+                mining: None,
             }),
         )
     });

@@ -5,6 +5,7 @@
 pub mod context;
 pub mod local_chain;
 pub mod mempool;
+pub mod miner;
 pub mod mining;
 pub mod notify;
 pub mod rpc;
