@@ -29,14 +29,32 @@ pub fn run(args: TestArgs) -> Result<()> {
     .run()?;
     // The functional suite again, against the multiprocess node: the
     // same tests must pass when the wallet lives in its own process.
+    // Selected by target name with the same workspace-wide flags, so
+    // nothing is rebuilt.
     eprintln!("== functional tests again, against c1pzo-node (C1PZOD=c1pzo-node) ==");
+    let targets = functional_tests(&root)?;
     xshell::cmd!(
         sh,
-        "cargo test --locked -p c1pzo --features multiprocess --tests -- --include-ignored {extra...}"
+        "cargo test --workspace --locked --features c1pzo/multiprocess {targets...} -- --include-ignored {extra...}"
     )
     .env("C1PZOD", "c1pzo-node")
     .run()?;
     Ok(())
+}
+
+/// `--test <name>` for each functional test file in crates/c1pzo/tests.
+fn functional_tests(root: &std::path::Path) -> Result<Vec<String>> {
+    let dir = root.join("crates/c1pzo/tests");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".rs").map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .flat_map(|name| ["--test".to_string(), name])
+        .collect())
 }
 
 /// Runs `depends MULTIPROCESS=1` and returns a shell in `root` whose PATH

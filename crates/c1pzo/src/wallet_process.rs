@@ -280,13 +280,25 @@ impl WalletLoader for Misconfigured {
 pub fn connect_to_node(args: &[String]) -> Result<(), String> {
     let (mut datadir, mut chain_name, mut address) = (None, None, None);
     let mut wallets = Vec::new();
+    let mut server = ServerOptions::default();
     for arg in args {
         match arg.split_once('=') {
             Some(("-datadir", value)) => datadir = Some(PathBuf::from(value)),
             Some(("-chain", value)) => chain_name = Some(value.to_string()),
             Some(("-ipcconnect", value)) => address = Some(value.to_string()),
             Some(("-wallet", value)) => wallets.push(value.to_string()),
+            Some(("-server", value)) => server.enabled = value != "0",
+            Some(("-rpcport", value)) => {
+                server.port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("Invalid port specified in -rpcport: '{value}'"))?,
+                )
+            }
+            Some(("-rpcbind", value)) => server.bind = Some(value.to_string()),
+            Some(("-rpccookiefile", value)) => server.cookie = Some(PathBuf::from(value)),
             None if arg == "-regtest" => chain_name = Some("regtest".into()),
+            None if arg == "-server" => server.enabled = true,
             _ => return Err(format!("Invalid parameter {arg}")),
         }
     }
@@ -314,9 +326,128 @@ pub fn connect_to_node(args: &[String]) -> Result<(), String> {
     context.register_rpcs();
     context.load_at_startup(&wallets)?;
     eprintln!("Connected to the node at {address}; serving wallet RPCs through it");
-    while !lost.load(Ordering::SeqCst) && !chain.shutdown_requested() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let own_server = if server.enabled {
+        Some(serve_rpc(&server, &network_dir, &context, &stop)?)
+    } else {
+        None
+    };
+    while !lost.load(Ordering::SeqCst)
+        && !stop.load(Ordering::SeqCst)
+        && !chain.shutdown_requested()
+    {
         std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    if let Some(own) = own_server {
+        own.stop();
     }
     context.stop();
     Ok(())
+}
+
+/// `-server` and its options for a wallet process started by hand.
+#[derive(Default)]
+struct ServerOptions {
+    enabled: bool,
+    port: Option<u16>,
+    bind: Option<String>,
+    cookie: Option<PathBuf>,
+}
+
+/// A wallet process's own JSON-RPC server (Core's HTTP and JSON-RPC rules,
+/// the node's server code), answering the wallet methods, `help` and
+/// `stop`, with its own cookie.
+struct OwnServer {
+    state: Arc<node::rpc::http::RpcState>,
+    runtime: Option<tokio::runtime::Runtime>,
+    cookie: PathBuf,
+}
+
+impl OwnServer {
+    fn stop(mut self) {
+        self.state.request_stop();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+        let _ = std::fs::remove_file(&self.cookie);
+    }
+}
+
+/// The default cookie of a wallet process's own server, beside the node's.
+pub const WALLET_COOKIE_FILE: &str = ".wallet.cookie";
+
+fn serve_rpc(
+    options: &ServerOptions,
+    network_dir: &Path,
+    context: &Arc<WalletContext>,
+    stop: &Arc<AtomicBool>,
+) -> Result<OwnServer, String> {
+    let port = options
+        .port
+        .ok_or("-server needs -rpcport=<port> (the node's port is the node's)")?;
+    let host = options.bind.clone().unwrap_or_else(|| "127.0.0.1".into());
+    let listener = std::net::TcpListener::bind((host.as_str(), port))
+        .map_err(|e| format!("Unable to bind to {host}:{port} on this computer: {e}"))?;
+    let cookie = common::datadir::resolve_in(
+        network_dir,
+        options
+            .cookie
+            .as_deref()
+            .unwrap_or(Path::new(WALLET_COOKIE_FILE)),
+    );
+    let mut auth = node::rpc::auth::Auth::default();
+    auth.add_cookie(&cookie).map_err(|e| e.to_string())?;
+    let allowed = node::rpc::allow::AllowList::new(&[]).map_err(|e| e.to_string())?;
+    let state =
+        node::rpc::http::RpcState::new(common::logging::Logger::disabled(), "Loading wallets…");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.spawn(node::rpc::http::serve(
+        state.clone(),
+        vec![listener],
+        Arc::new(auth),
+        Arc::new(allowed),
+    ));
+    state.ready_with(Arc::new(WalletTarget {
+        context: context.clone(),
+        stop: stop.clone(),
+    }));
+    eprintln!(
+        "Serving wallet RPCs on {host}:{port} (cookie {})",
+        cookie.display()
+    );
+    Ok(OwnServer {
+        state,
+        runtime: Some(runtime),
+        cookie,
+    })
+}
+
+/// What the wallet's own server runs: wallet methods, `help`, `stop`.
+struct WalletTarget {
+    context: Arc<WalletContext>,
+    stop: Arc<AtomicBool>,
+}
+
+impl node::rpc::http::RpcTarget for WalletTarget {
+    fn call(&self, method: &str, params: Option<&Value>, uri: &str) -> Result<Value, RpcError> {
+        match method {
+            "stop" => {
+                self.stop.store(true, Ordering::SeqCst);
+                Ok(Value::String("c1pzo wallet stopping".into()))
+            }
+            "help" => Ok(Value::String(wallet::rpc::overview())),
+            _ => wallet::rpc::call(
+                &self.context,
+                &RpcRequest {
+                    method: method.to_string(),
+                    params: params.cloned(),
+                    uri: uri.to_string(),
+                },
+            ),
+        }
+    }
 }

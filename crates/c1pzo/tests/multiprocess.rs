@@ -449,3 +449,92 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
         json!(mined.to_string())
     );
 }
+
+/// `c1pzo-wallet -ipcconnect -server`: the wallet process answers wallet
+/// RPCs on its own port with its own cookie, so they need not pass
+/// through the node; `stop` there ends it.
+#[test]
+fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
+    let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
+    let port = harness::free_port();
+    let mut wallet = std::process::Command::new(env!("CARGO_BIN_EXE_c1pzo-wallet"))
+        .arg("-regtest")
+        .arg(format!("-datadir={}", node.datadir().display()))
+        .arg("-ipcconnect=unix")
+        .arg("-server")
+        .arg(format!("-rpcport={port}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let cookie_path = node.network_dir().join(".wallet.cookie");
+    assert!(wait_until(Duration::from_secs(20), || cookie_path.exists()));
+    let cookie = std::fs::read_to_string(&cookie_path).unwrap();
+    let (user, password) = cookie.trim().split_once(':').unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let call = |path: &str, method: &str, params: serde_json::Value| -> serde_json::Value {
+        let text = client
+            .post(format!("http://127.0.0.1:{port}{path}"))
+            .basic_auth(user, Some(password))
+            .body(
+                json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+            )
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    assert_eq!(
+        call("/", "createwallet", json!(["own"]))["result"]["name"],
+        json!("own")
+    );
+    let address = call("/wallet/own", "getnewaddress", json!([]))["result"].clone();
+    node.call("generatetoaddress", json!([101, address]));
+    assert_eq!(
+        call("/wallet/own", "getbalance", json!([]))["result"].to_string(),
+        "50.00000000"
+    );
+    // Chain methods are the node's: the wallet's server does not have them.
+    assert_eq!(
+        call("/", "getblockcount", json!([]))["error"]["code"],
+        json!(-32601)
+    );
+    // The same wallet through the node's server.
+    assert_eq!(
+        node.wallet_call("own", "getbalance", json!([])).to_string(),
+        "50.00000000"
+    );
+    // A wrong cookie is refused.
+    let refused = client
+        .post(format!("http://127.0.0.1:{port}/"))
+        .basic_auth("__cookie__", Some("wrong"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+
+    assert_eq!(
+        call("/", "stop", json!([]))["result"],
+        json!("c1pzo wallet stopping")
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = wallet.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "stop did not end the wallet process"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(!cookie_path.exists(), "the cookie is removed at exit");
+    // The node serves on.
+    assert_eq!(node.call("getblockcount", json!([])), json!(101));
+}

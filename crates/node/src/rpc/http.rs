@@ -30,7 +30,7 @@ pub const MAX_BODY: usize = 0x0200_0000;
 /// `RPC_IN_WARMUP`), so clients can start polling as soon as the port is
 /// open.
 pub struct RpcState {
-    node: OnceLock<Arc<Node>>,
+    target: OnceLock<Arc<dyn RpcTarget>>,
     warmup: Mutex<String>,
     logger: Logger,
     stop: AtomicBool,
@@ -40,7 +40,7 @@ pub struct RpcState {
 impl RpcState {
     pub fn new(logger: Logger, status: &str) -> Arc<RpcState> {
         Arc::new(RpcState {
-            node: OnceLock::new(),
+            target: OnceLock::new(),
             warmup: Mutex::new(status.to_string()),
             logger,
             stop: AtomicBool::new(false),
@@ -55,7 +55,13 @@ impl RpcState {
 
     /// Warm-up is over: calls go to `node` from now on.
     pub fn ready(&self, node: Arc<Node>) {
-        let _ = self.node.set(node);
+        self.ready_with(node);
+    }
+
+    /// Warm-up is over: calls go to `target` (the node, or a wallet
+    /// process serving its own methods).
+    pub fn ready_with(&self, target: Arc<dyn RpcTarget>) {
+        let _ = self.target.set(target);
     }
 
     /// Stops the server (after the node's shutdown, or during startup).
@@ -76,8 +82,8 @@ impl RpcState {
 
     /// Runs a request body: on the node, or answered -28 while warming up.
     pub fn execute(&self, uri: &str, body: &[u8]) -> (StatusCode, String) {
-        match self.node.get() {
-            Some(node) => execute(node, uri, body),
+        match self.target.get() {
+            Some(target) => execute_with(body, &|method, params| target.call(method, params, uri)),
             None => {
                 let status = self
                     .warmup
@@ -216,6 +222,21 @@ async fn handle(
         )
     });
     Ok(respond(status, body))
+}
+
+/// What the server runs calls on.
+pub trait RpcTarget: Send + Sync {
+    fn call(&self, method: &str, params: Option<&Value>, uri: &str) -> Result<Value, RpcError>;
+}
+
+impl RpcTarget for Node {
+    fn call(&self, method: &str, params: Option<&Value>, uri: &str) -> Result<Value, RpcError> {
+        self.log_debug(
+            LogCategory::Rpc,
+            format!("ThreadRPCServer method={method} user=__cookie__"),
+        );
+        table::dispatch(self, method, params, uri)
+    }
 }
 
 /// Parses and runs a request body on `node`; returns the status and the

@@ -109,6 +109,31 @@ pub fn register(context: &Arc<WalletContext>) -> Vec<Box<dyn Handler>> {
         .collect()
 }
 
+/// Runs the wallet method `request.method` (a wallet process's own RPC
+/// server, `c1pzo-wallet -server`).
+pub fn call(context: &Arc<WalletContext>, request: &RpcRequest) -> Result<Value, RpcError> {
+    let method = methods()
+        .into_iter()
+        .find(|m| m.name == request.method)
+        .ok_or_else(|| RpcError::new(code::METHOD_NOT_FOUND, "Method not found"))?;
+    Actor {
+        context: Arc::downgrade(context),
+        method,
+    }
+    .call(request)
+}
+
+/// `help` for the wallet's own server: the usage line of every method.
+pub fn overview() -> String {
+    let mut text = String::from("== Wallet ==\n");
+    for method in methods() {
+        let help = help_text(method.name, method.summary, method.args);
+        text += help.lines().next().unwrap_or(method.name);
+        text.push('\n');
+    }
+    text.trim_end().to_string()
+}
+
 /// A wallet error as Core's RPCs report it.
 pub fn rpc_error(error: WalletError) -> RpcError {
     let code = match &error {
