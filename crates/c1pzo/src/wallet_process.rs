@@ -446,6 +446,7 @@ impl node::rpc::http::RpcTarget for WalletTarget {
                     method: method.to_string(),
                     params: params.cloned(),
                     uri: uri.to_string(),
+                    synced: false,
                 },
             ),
         }

@@ -52,6 +52,8 @@ struct RpcRequest {
     params @1 :Text;
     hasParams @2 :Bool;
     uri @3 :Text;
+    # The node delivered every queued notification before passing it on.
+    synced @4 :Bool;
 }
 
 struct RpcReply {

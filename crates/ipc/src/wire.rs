@@ -363,7 +363,8 @@ impl Wire for RpcRequest {
         let mut inner = struct_builder(builder, field)?;
         self.method.put(&mut inner, "method")?;
         self.params.put(&mut inner, "params")?;
-        self.uri.put(&mut inner, "uri")
+        self.uri.put(&mut inner, "uri")?;
+        self.synced.put(&mut inner, "synced")
     }
     fn take(reader: &Reader<'_>, field: &str) -> capnp::Result<Self> {
         let inner = struct_reader(reader, field)?;
@@ -371,6 +372,7 @@ impl Wire for RpcRequest {
             method: Wire::take(&inner, "method")?,
             params: Wire::take(&inner, "params")?,
             uri: Wire::take(&inner, "uri")?,
+            synced: Wire::take(&inner, "synced")?,
         })
     }
 }

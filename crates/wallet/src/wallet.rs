@@ -742,6 +742,31 @@ impl State {
     }
 }
 
+thread_local! {
+    static PRESYNCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as running an RPC the node passed on after
+/// delivering every queued notification (`RpcRequest::synced`), for as
+/// long as the guard lives.
+pub struct PresyncedCall(bool);
+
+impl PresyncedCall {
+    pub fn enter(synced: bool) -> PresyncedCall {
+        PresyncedCall(PRESYNCED.with(|flag| flag.replace(synced)))
+    }
+
+    pub fn active() -> bool {
+        PRESYNCED.with(|flag| flag.get())
+    }
+}
+
+impl Drop for PresyncedCall {
+    fn drop(&mut self) {
+        PRESYNCED.with(|flag| flag.set(self.0));
+    }
+}
+
 /// Delivers chain notifications to a wallet without keeping it alive.
 struct Listener(Weak<Wallet>);
 
@@ -1100,11 +1125,14 @@ impl Wallet {
     }
 
     /// The state once every notification about the current tip has been
-    /// applied (Core's `BlockUntilSyncedToCurrentChain`).
+    /// applied (Core's `BlockUntilSyncedToCurrentChain`). Within a call the
+    /// node passed on already synced, nothing needs asking.
     pub fn synced(&self) -> MutexGuard<'_, State> {
-        let best = self.state().best_block;
-        if let Some(best) = best {
-            self.chain.wait_for_notifications_if_tip_changed(&best.hash);
+        if !PresyncedCall::active() {
+            let best = self.state().best_block;
+            if let Some(best) = best {
+                self.chain.wait_for_notifications_if_tip_changed(&best.hash);
+            }
         }
         self.state()
     }

@@ -20,6 +20,10 @@ pub struct RpcRequest {
     pub params: Option<Value>,
     /// The HTTP path: `/` or `/wallet/<url-encoded name>`.
     pub uri: String,
+    /// The node delivered every chain notification queued before it
+    /// passed this request on, so the wallet need not ask (a round trip
+    /// when the node is another process).
+    pub synced: bool,
 }
 
 /// What runs a command registered from outside the node.

@@ -49,10 +49,16 @@ pub fn dispatch(
         let command = node
             .rpc_command(name)
             .ok_or_else(|| RpcError::new(code::METHOD_NOT_FOUND, "Method not found"))?;
+        // Whoever registered the method (a wallet) sees every chain event
+        // queued so far before it runs the call.
+        if !node.notifier.is_idle() {
+            node.notifier.sync();
+        }
         return command.actor.call(&RpcRequest {
             method: name.to_string(),
             params: params.cloned(),
             uri: uri.to_string(),
+            synced: true,
         });
     };
     let params = match Params::bind(params, method.args) {

@@ -68,6 +68,7 @@ impl RpcActor for Actor {
             }
             Err(ParamsError::Rpc(error)) => return Err(error),
         };
+        let _synced = crate::wallet::PresyncedCall::enter(request.synced);
         (self.method.run)(&Call {
             params,
             uri: &request.uri,
