@@ -538,3 +538,201 @@ fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
     // The node serves on.
     assert_eq!(node.call("getblockcount", json!([])), json!(101));
 }
+
+/// More of `Mining`'s contract, through Core's schemas: `waitNext` gives up
+/// at its timeout (a null template), `interrupt` wakes `waitTipChanged`,
+/// transactions come back by txid and wtxid (empty when unknown),
+/// `Rpc.executeRpc` runs JSON-RPC as the HTTP server would, and stopping
+/// the node while this client still holds a template does not hang.
+#[test]
+fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_clients() {
+    use bitcoin::consensus::encode::serialize;
+    use bitcoin::hashes::Hash;
+    use bitcoin_capnp_types as core;
+    use core::capnp_rpc::rpc_twoparty_capnp::Side;
+    use core::capnp_rpc::twoparty::VatNetwork;
+    use core::capnp_rpc::RpcSystem;
+    use core::init_capnp::init;
+    use futures::io::{BufReader, BufWriter};
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+    let mut node = multiprocess_node(&["-ipcbind=unix"]);
+    node.call("createwallet", json!(["w"]));
+    let address = node.wallet_call("w", "getnewaddress", json!([]));
+    node.call("generatetoaddress", json!([101, address]));
+    let txid = node.wallet_call("w", "sendtoaddress", json!([address, 1]));
+    let tx_hex = node.call("getrawtransaction", json!([txid]));
+    let tx: bitcoin::Transaction =
+        bitcoin::consensus::encode::deserialize_hex(tx_hex.as_str().unwrap()).unwrap();
+    let socket =
+        std::os::unix::net::UnixStream::connect(node.network_dir().join("node.sock")).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    // The client's connection stays open (held by `kept`) while the node
+    // is stopped below.
+    let kept = local.block_on(&runtime, async move {
+        let stream = tokio::net::UnixStream::from_std(socket).unwrap();
+        let (reader, writer) = stream.into_split();
+        let network = VatNetwork::new(
+            BufReader::new(reader.compat()),
+            BufWriter::new(writer.compat_write()),
+            Side::Client,
+            Default::default(),
+        );
+        let mut system = RpcSystem::new(Box::new(network), None);
+        let init: init::Client = system.bootstrap(Side::Server);
+        tokio::task::spawn_local(system);
+        let constructed = init.construct_request().send().promise.await.unwrap();
+        let map = constructed.get().unwrap().get_thread_map().unwrap();
+        let mut threads = Vec::new();
+        for name in ["a", "b"] {
+            let mut request = map.make_thread_request();
+            request.get().set_name(name);
+            threads.push(
+                request
+                    .send()
+                    .promise
+                    .await
+                    .unwrap()
+                    .get()
+                    .unwrap()
+                    .get_result()
+                    .unwrap(),
+            );
+        }
+        let mut request = init.make_mining_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        let mining = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+
+        // Transactions by id: the mempool's, and an empty entry for none.
+        let mut request = mining.get_transactions_by_tx_i_d_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        let mut ids = request.get().init_txids(2);
+        ids.set(0, &tx.compute_txid().to_byte_array());
+        ids.set(1, &[7u8; 32]);
+        let reply = request.send().promise.await.unwrap();
+        let found = reply.get().unwrap().get_result().unwrap();
+        assert_eq!(found.get(0).unwrap(), &serialize(&tx)[..]);
+        assert!(found.get(1).unwrap().is_empty());
+        let mut request = mining.get_transactions_by_witness_i_d_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        request
+            .get()
+            .init_wtxids(1)
+            .set(0, &tx.compute_wtxid().to_byte_array());
+        let reply = request.send().promise.await.unwrap();
+        assert_eq!(
+            reply.get().unwrap().get_result().unwrap().get(0).unwrap(),
+            &serialize(&tx)[..]
+        );
+
+        // A template with the payment in it; waitNext with nothing new
+        // returns no template at its timeout.
+        let mut request = mining.create_new_block_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        request.get().init_options();
+        let template = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+        let mut request = template.get_tx_fees_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        let reply = request.send().promise.await.unwrap();
+        let fees = reply.get().unwrap().get_result().unwrap();
+        assert_eq!(fees.len(), 1);
+        assert!(fees.get(0) > 0);
+        let mut request = template.wait_next_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        request.get().init_options().set_timeout(100.0);
+        let reply = request.send().promise.await.unwrap();
+        assert!(
+            !reply.get().unwrap().has_result(),
+            "no new template before the timeout"
+        );
+
+        // waitTipChanged with no timeout, woken by interrupt from another
+        // thread's call.
+        let mut request = mining.get_tip_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        let reply = request.send().promise.await.unwrap();
+        let tip = reply
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+            .get_hash()
+            .unwrap()
+            .to_vec();
+        let mut request = mining.wait_tip_changed_request();
+        request.get().init_context().set_thread(threads[1].clone());
+        request.get().set_current_tip(&tip);
+        let waiting = request.send().promise;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        mining.interrupt_request().send().promise.await.unwrap();
+        let reply = waiting.await.unwrap();
+        assert_eq!(
+            reply
+                .get()
+                .unwrap()
+                .get_result()
+                .unwrap()
+                .get_hash()
+                .unwrap(),
+            &tip[..]
+        );
+
+        // Rpc.executeRpc: a JSON-RPC body, answered as over HTTP.
+        let mut request = init.make_rpc_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        let rpc = request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap();
+        let mut request = rpc.execute_rpc_request();
+        request.get().init_context().set_thread(threads[0].clone());
+        request
+            .get()
+            .set_request(r#"{"jsonrpc":"2.0","id":5,"method":"getblockcount"}"#);
+        request.get().set_uri("/");
+        request.get().set_user("");
+        let reply = request.send().promise.await.unwrap();
+        let text = reply
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["result"], json!(101));
+        assert_eq!(answer["id"], json!(5));
+        (init, mining, template, threads)
+    });
+    // The node stops while the client still holds its template.
+    let status = node.stop();
+    assert!(status.success(), "{status}");
+    drop(kept);
+}
