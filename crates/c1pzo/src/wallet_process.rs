@@ -48,6 +48,8 @@ pub struct Supervisor {
     process: Mutex<Option<WalletProcess>>,
     /// The RPC methods the wallet process registered, for stand-ins.
     methods: Mutex<Vec<(String, String, String)>>,
+    /// The stand-ins registered while the process is down: (name, id).
+    stand_ins: Mutex<Vec<(String, u64)>>,
     me: Weak<Supervisor>,
 }
 
@@ -63,18 +65,37 @@ impl Supervisor {
             args,
             process: Mutex::new(None),
             methods: Mutex::new(Vec::new()),
+            stand_ins: Mutex::new(Vec::new()),
             me: me.clone(),
         })
     }
 
     /// Spawns the wallet process, registers its RPCs and loads `names`.
     pub fn start(&self, names: &[String]) -> Result<(), String> {
+        let loader = self.restart()?;
+        loader.load_wallets(names)
+    }
+
+    /// Spawns the wallet process (unless one runs) and registers its RPCs;
+    /// loads nothing. Returns its loader.
+    fn restart(&self) -> Result<Arc<dyn WalletLoader>, String> {
         let mut slot = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.spawn()?);
+        if let Some(running) = slot.as_ref() {
+            // Another caller restarted it first.
+            return Ok(running.loader.clone());
         }
+        *slot = Some(self.spawn()?);
         let process = slot.as_ref().expect("just started");
         process.loader.register_rpcs();
+        // The real methods are back: the stand-ins go.
+        for (name, id) in self
+            .stand_ins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            self.node.remove_rpc_command(&name, id);
+        }
         let methods: Vec<(String, String, String)> = self
             .node
             .rpc_commands()
@@ -82,7 +103,7 @@ impl Supervisor {
             .map(|c| (c.name, c.usage, c.help))
             .collect();
         *self.methods.lock().unwrap_or_else(|e| e.into_inner()) = methods;
-        process.loader.load_wallets(names)
+        Ok(process.loader.clone())
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -162,17 +183,19 @@ impl Supervisor {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let mut stand_ins = self.stand_ins.lock().unwrap_or_else(|e| e.into_inner());
         for (name, usage, help) in methods {
-            self.node.add_rpc_command(RpcCommand {
+            let id = self.node.add_rpc_command(RpcCommand {
                 category: "wallet".into(),
                 name: name.clone(),
                 usage,
                 help,
                 actor: Arc::new(StandIn {
                     supervisor: self.me.clone(),
-                    method: name,
+                    method: name.clone(),
                 }),
             });
+            stand_ins.push((name, id));
         }
     }
 
@@ -218,8 +241,10 @@ impl RpcActor for StandIn {
             return Err(unavailable());
         }
         let supervisor = self.supervisor.upgrade().ok_or_else(unavailable)?;
+        // A restart loads nothing by itself (not even the startup list):
+        // the call being forwarded decides what loads.
         supervisor
-            .start(&[])
+            .restart()
             .map_err(|e| RpcError::new(code::WALLET_ERROR, e))?;
         // The new process has registered the real method in our place.
         let command = supervisor

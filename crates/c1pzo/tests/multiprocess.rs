@@ -736,3 +736,22 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
     assert!(status.success(), "{status}");
     drop(kept);
 }
+
+/// The node killed with -9: its wallet process sees the socket close and
+/// exits, letting go of the wallet files, so a restarted node loads them.
+#[test]
+fn a_wallet_process_leaves_when_its_node_is_killed() {
+    let mut node = multiprocess_node(&[]);
+    node.call(
+        "createwallet",
+        json!(["w", false, false, null, false, true, true]),
+    );
+    let wallet_pid = children(node.pid().unwrap(), "c1pzo-wallet")[0];
+    node.kill_9();
+    assert!(
+        wait_until(Duration::from_secs(10), || !alive(wallet_pid)),
+        "the orphaned wallet process exits"
+    );
+    node.launch();
+    assert_eq!(node.call("listwallets", json!([])), json!(["w"]));
+}

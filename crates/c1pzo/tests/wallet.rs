@@ -499,6 +499,11 @@ fn refused_payments_leave_the_wallet_unchanged() {
             -6,
             "is lower than the minimum fee rate setting",
         ),
+        (
+            json!([good, 1, "", "", false, true, null, "unset", false, 100000]),
+            -6,
+            "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+        ),
     ];
     for (params, code, message) in cases {
         expect_error(node.wallet_rpc("w", "sendtoaddress", params), code, message);
@@ -547,6 +552,33 @@ fn without_a_fallback_fee_sending_fails_with_cores_message() {
         "w",
         "sendtoaddress",
         json!([address, 1, "", "", false, true, null, "unset", false, 2]),
+    );
+    // The fee deducted from the amount is exactly what the size needs.
+    let other = new_address(&node, "w");
+    let sffo = node.wallet_call(
+        "w",
+        "sendtoaddress",
+        json!([other, 3, "", "", true, true, null, "unset", false, 2]),
+    );
+    let sffo_tx = node.wallet_call("w", "gettransaction", json!([sffo, false, true]));
+    let fee = (-signed_btc(&sffo_tx["fee"]))
+        .to_unsigned()
+        .unwrap()
+        .to_sat();
+    let to_other = node.call("getaddressinfo", json!([other]));
+    let script = to_other["scriptPubKey"].clone();
+    let paid: u64 = sffo_tx["decoded"]["vout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["scriptPubKey"]["hex"] == script)
+        .map(|o| btc(&o["value"]).to_sat())
+        .sum();
+    assert_eq!(paid + fee, 300_000_000, "the recipient pays the fee");
+    let sffo_vsize = sffo_tx["decoded"]["vsize"].as_u64().unwrap();
+    assert!(
+        fee >= sffo_vsize * 2 && fee <= (sffo_vsize + 10) * 2,
+        "fee {fee} for {sffo_vsize} vB at 2 sat/vB"
     );
     node.wallet_call("w", "settxfee", json!([0.0001]));
     let verbose = node.wallet_call(
@@ -763,6 +795,15 @@ fn imported_descriptors_find_their_history_and_backups_restore() {
         .iter()
         .all(|r| r["success"] == json!(true)));
     assert_eq!(balances(&node, "copy"), balances(&node, "w"));
+    let too_large = node.wallet_call(
+        "copy",
+        "importdescriptors",
+        json!([[{"desc": receive[0]["desc"], "timestamp": "now", "range": [0, 2_000_000]}]]),
+    );
+    assert_eq!(
+        too_large[0]["error"]["message"],
+        json!("Range is too large")
+    );
     let bad = node.wallet_call(
         "copy",
         "importdescriptors",

@@ -348,6 +348,12 @@ impl Handler for HandlerClient {
         let Some(proxy) = self.proxy.take() else {
             return;
         };
+        if crate::event_loop::LoopHandle::current().is_some() {
+            // On the loop thread (a connection being torn down) no call
+            // can be waited for: releasing the capability ends the
+            // registration on the other side.
+            return;
+        }
         let (connection, client) = (proxy.connection.local().key(), proxy.client.key());
         // Best effort: if the peer is gone, so is the registration.
         let _ = proxy.connection.handle().sync(move |caller| async move {
@@ -365,11 +371,7 @@ impl Handler for HandlerClient {
 
 impl Drop for HandlerClient {
     fn drop(&mut self) {
-        if crate::event_loop::LoopHandle::current().is_none() {
-            self.disconnect();
-        }
-        // On the loop thread the capability is simply released, which
-        // ends the registration on the other side.
+        self.disconnect();
     }
 }
 

@@ -79,9 +79,11 @@ impl Fallback for interfaces::BlockRef {
 
 impl Fallback for Result<serde_json::Value, interfaces::rpc::RpcError> {
     fn fallback(error: &IpcError) -> Self {
+        // -18, Core's "wallet not found": the node then tries any other
+        // registration of the method (a restarted wallet process's).
         Err(interfaces::rpc::RpcError::new(
-            interfaces::rpc::code::MISC_ERROR,
-            format!("Wallet process unavailable: {error}"),
+            interfaces::rpc::code::WALLET_NOT_FOUND,
+            format!("The wallet process is unavailable: {error}"),
         ))
     }
 }

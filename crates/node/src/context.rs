@@ -47,7 +47,9 @@ pub struct Node {
     pub notifier: Notifier,
     /// Methods other components (wallets) added, by name, with the id of
     /// the registration that added them.
-    rpc_commands: RwLock<BTreeMap<String, (u64, RpcCommand)>>,
+    /// Several components may add the same name (two wallet processes):
+    /// they are tried in the order they registered (see `table::dispatch`).
+    rpc_commands: RwLock<BTreeMap<String, Vec<(u64, RpcCommand)>>>,
     next_registration: Mutex<u64>,
     /// `<datadir>/<chain>/settings.json`, if the node keeps one.
     pub settings_path: Option<PathBuf>,
@@ -101,34 +103,45 @@ impl Node {
         self.rpc_commands
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(command.name.clone(), (id, command));
+            .entry(command.name.clone())
+            .or_default()
+            .push((id, command));
         id
     }
 
-    /// Removes the method `name` if registration `id` still owns it.
+    /// Removes registration `id` of the method `name`.
     pub fn remove_rpc_command(&self, name: &str, id: u64) {
         let mut commands = self.rpc_commands.write().unwrap_or_else(|e| e.into_inner());
-        if commands.get(name).is_some_and(|(owner, _)| *owner == id) {
-            commands.remove(name);
+        if let Some(handlers) = commands.get_mut(name) {
+            handlers.retain(|(owner, _)| *owner != id);
+            if handlers.is_empty() {
+                commands.remove(name);
+            }
         }
     }
 
-    /// A method some component added, by name.
-    pub fn rpc_command(&self, name: &str) -> Option<RpcCommand> {
+    /// Every registration of `name`, oldest first.
+    pub fn rpc_handlers(&self, name: &str) -> Vec<RpcCommand> {
         self.rpc_commands
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
-            .map(|(_, command)| command.clone())
+            .map(|handlers| handlers.iter().map(|(_, c)| c.clone()).collect())
+            .unwrap_or_default()
     }
 
-    /// Every added method, by name.
+    /// The newest registration of `name`.
+    pub fn rpc_command(&self, name: &str) -> Option<RpcCommand> {
+        self.rpc_handlers(name).pop()
+    }
+
+    /// Every added method, once per name (its newest registration).
     pub fn rpc_commands(&self) -> Vec<RpcCommand> {
         self.rpc_commands
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .map(|(_, command)| command.clone())
+            .filter_map(|handlers| handlers.last().map(|(_, c)| c.clone()))
             .collect()
     }
 

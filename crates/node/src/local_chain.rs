@@ -1,6 +1,7 @@
 //! [`interfaces::Chain`] for a wallet in the node's own process: each call
 //! takes the node's locks for as long as it needs them and returns owned
-//! values, exactly as the IPC implementation will.
+//! values, exactly as the IPC one (`ipc::chain::ChainServer` over this)
+//! does across processes.
 
 use std::sync::Arc;
 

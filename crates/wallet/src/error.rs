@@ -12,6 +12,10 @@ pub enum WalletError {
     AmountTooSmall,
     #[error("The transaction amount is too small to pay the fee")]
     AmountTooSmallForFee,
+    #[error("The transaction amount is too small to send after the fee has been deducted")]
+    AmountTooSmallAfterFee,
+    #[error("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)")]
+    FeeTooHigh,
     #[error(
         "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee."
     )]

@@ -6,9 +6,10 @@
 //! while no node does. [`OfflineChain`] answers as a chain holding only the
 //! genesis block would: the tip is genesis, nothing is in a mempool, no fee
 //! is estimated and nothing can be broadcast. A wallet created through it
-//! therefore records genesis as its best block, so the node rescans the
-//! whole chain for it the first time it loads the wallet, and the wallet
-//! misses nothing that happened before it was made. The tool never calls
+//! therefore records genesis as its best block, so the first time the node
+//! loads it, it is scanned from its oldest key's birth (less Core's
+//! two-hour window) and misses nothing that happened after its keys were
+//! made. The tool never calls
 //! [`Wallet::attach`](crate::Wallet::attach): there is nothing to follow.
 //!
 //! [`read_records`] reads every stored record as bytes, for `dump`, which

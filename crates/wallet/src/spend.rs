@@ -87,7 +87,7 @@ pub struct Funded {
 
 /// `fee` sat/kvB for `vsize`, rounded up as Core's `GetFee`.
 pub fn fee_for(rate: u64, vsize: u64) -> Amount {
-    Amount::from_sat((rate * vsize).div_ceil(1000))
+    Amount::from_sat(rate.saturating_mul(vsize).div_ceil(1000))
 }
 
 /// A sat/kvB rate as Core prints it in messages: `1.000 sat/vB`.
@@ -264,7 +264,7 @@ impl Wallet {
                     if left >= dust && !change_script.is_empty() {
                         break (fee_with, Some(left));
                     }
-                    break (fee_without.max(left), None);
+                    break (fee_without, None);
                 }
             }
             match candidates.next() {
@@ -273,20 +273,35 @@ impl Wallet {
             }
         };
 
+        if fee > MAX_TX_FEE {
+            return Err(WalletError::FeeTooHigh);
+        }
         // The fee comes out of the marked outputs, shared equally, the
-        // first paying any remainder.
+        // first paying any remainder. Without change, whatever the inputs
+        // bring beyond the amounts already counts toward the fee (and any
+        // excess over it goes back to the marked outputs), so the fee is
+        // exactly what the size needs, as in Core.
         let selected: Amount = chosen.iter().map(|c| c.output.value).sum();
         if !subtract_fee.is_empty() {
-            let share = fee.to_sat() / subtract_fee.len() as u64;
-            let remainder = fee.to_sat() % subtract_fee.len() as u64;
+            let already = if change.is_none() {
+                (selected - target).to_sat() as i64
+            } else {
+                0
+            };
+            let needed = fee.to_sat() as i64 - already;
+            let count = subtract_fee.len() as i64;
+            let (share, remainder) = (needed.div_euclid(count), needed.rem_euclid(count));
             for (n, &i) in subtract_fee.iter().enumerate() {
                 let take = share + if n == 0 { remainder } else { 0 };
                 let output = &mut outputs[i];
-                output.value = output
-                    .value
-                    .checked_sub(Amount::from_sat(take))
-                    .filter(|v| *v >= output.script_pubkey.minimal_non_dust())
-                    .ok_or(WalletError::AmountTooSmallForFee)?;
+                let value = output.value.to_sat() as i64 - take;
+                if value < 0 {
+                    return Err(WalletError::AmountTooSmallForFee);
+                }
+                if (value as u64) < output.script_pubkey.minimal_non_dust().to_sat() {
+                    return Err(WalletError::AmountTooSmallAfterFee);
+                }
+                output.value = Amount::from_sat(value as u64);
             }
         }
         let paid: Amount = outputs.iter().map(|o| o.value).sum();

@@ -151,10 +151,10 @@ impl State {
     /// unlock not yet expired at `now`.
     pub fn is_locked(&self, now: i64) -> bool {
         self.encryption.is_some()
-            && !self
+            && self
                 .unlocked
                 .as_ref()
-                .is_some_and(|(_, until)| *until == 0 || now < *until)
+                .is_none_or(|(_, until)| now >= *until)
     }
 
     pub fn unlocked_until(&self) -> Option<i64> {
@@ -521,6 +521,11 @@ impl State {
             if matches!(wtx.state, TxState::Confirmed { .. }) {
                 continue;
             }
+            // An earlier conflicting block is the one that counts (the
+            // deepest conflict, as Core keeps it).
+            if matches!(wtx.state, TxState::Conflicted { height, .. } if height <= block.height) {
+                continue;
+            }
             wtx.state = TxState::Conflicted {
                 block_hash: block.hash,
                 height: block.height,
@@ -535,6 +540,20 @@ impl State {
     }
 
     pub fn block_connected(
+        &mut self,
+        block: &BlockInfo,
+        now: i64,
+        batch: &mut Batch,
+    ) -> Result<(), WalletError> {
+        self.scan_block(block, now, batch)?;
+        self.set_best_block(block.hash, block.height, batch);
+        Ok(())
+    }
+
+    /// What an active-chain block means for the wallet, whether it arrives
+    /// as a notification or in a rescan: its transactions of ours are
+    /// confirmed in it, and ours that spend what it spends are conflicted.
+    pub fn scan_block(
         &mut self,
         block: &BlockInfo,
         now: i64,
@@ -563,7 +582,6 @@ impl State {
                 }
             }
         }
-        self.set_best_block(block.hash, block.height, batch);
         Ok(())
     }
 
@@ -906,7 +924,6 @@ impl Wallet {
         let mut state = State::new(flags, DEFAULT_KEYPOOL);
         state.birth_time = store.meta("birth_time")?.unwrap_or(0);
         state.encryption = store.meta("encryption")?;
-        state.pay_tx_fee = store.meta("paytxfee")?.unwrap_or(0);
         state.best_block = store
             .meta::<(bitcoin::BlockHash, u32)>("best_block")?
             .map(|(hash, height)| BlockRef { hash, height });
@@ -1052,15 +1069,7 @@ impl Wallet {
             let now = self.chain.now();
             let mut state = self.state();
             let mut batch = Batch::default();
-            for (index, tx) in block.data.txdata.iter().enumerate() {
-                let tx_state = TxState::Confirmed {
-                    block_hash: hash,
-                    height,
-                    index: index as u32,
-                    block_time: block.data.header.time,
-                };
-                state.sync_transaction(tx, tx_state, now, &mut batch)?;
-            }
+            state.scan_block(&block, now, &mut batch)?;
             // Only move the best block forward along the active chain.
             if state.best_block.is_none_or(|b| b.height < height) {
                 state.set_best_block(hash, height, &mut batch);
@@ -1138,7 +1147,9 @@ impl Wallet {
     }
 
     /// Runs `change` on the state and commits what it wrote, in one
-    /// database transaction. On error nothing is committed.
+    /// database transaction; an error is logged. A change that fails
+    /// part-way may have altered the in-memory state it reached (the next
+    /// successful write of those records brings the file in line).
     pub fn apply<T>(
         &self,
         change: impl FnOnce(&mut State, i64, &mut Batch) -> Result<T, WalletError>,

@@ -43,6 +43,16 @@ pub fn parse(value: &Value) -> Result<u64, RpcError> {
     if mantissa.starts_with('-') {
         return Err(out_of_range());
     }
+    // Core's ParseFixedPoint takes exponents only within ±18; anything
+    // larger can only be out of range or not an amount, and must not cost
+    // a long loop to find out.
+    if !(-18..=18).contains(&exponent) {
+        return Err(if exponent > 0 {
+            out_of_range()
+        } else {
+            invalid()
+        });
+    }
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if whole.is_empty() && fraction.is_empty()
         || !whole

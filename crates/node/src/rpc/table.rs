@@ -46,20 +46,31 @@ pub fn dispatch(
     uri: &str,
 ) -> Result<Value, RpcError> {
     let Some(method) = methods().into_iter().find(|m| m.name == name) else {
-        let command = node
-            .rpc_command(name)
-            .ok_or_else(|| RpcError::new(code::METHOD_NOT_FOUND, "Method not found"))?;
+        let handlers = node.rpc_handlers(name);
+        if handlers.is_empty() {
+            return Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found"));
+        }
         // Whoever registered the method (a wallet) sees every chain event
         // queued so far before it runs the call.
         if !node.notifier.is_idle() {
             node.notifier.sync();
         }
-        return command.actor.call(&RpcRequest {
+        let request = RpcRequest {
             method: name.to_string(),
             params: params.cloned(),
             uri: uri.to_string(),
             synced: true,
-        });
+        };
+        // As Core: each registration in turn; one that does not have the
+        // wallet asked for (-18) passes the call on, unless it is the last.
+        let last = handlers.len() - 1;
+        for (index, command) in handlers.into_iter().enumerate() {
+            match command.actor.call(&request) {
+                Err(error) if error.code == code::WALLET_NOT_FOUND && index < last => continue,
+                outcome => return outcome,
+            }
+        }
+        unreachable!("the last handler always answers");
     };
     let params = match Params::bind(params, method.args) {
         Ok(params) => params,

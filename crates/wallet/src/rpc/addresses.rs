@@ -41,15 +41,8 @@ fn new_address(
     }
     if state.active_descriptor(kind, internal).is_none() {
         return Err(RpcError::new(
-            code::WALLET_ERROR,
-            format!(
-                "Error: This wallet has no available keys{}",
-                if state.descriptors.is_empty() {
-                    ""
-                } else {
-                    " of this address type"
-                }
-            ),
+            code::WALLET_KEYPOOL_RAN_OUT,
+            format!("Error: No {} addresses available.", kind.name()),
         ));
     }
     let address = wallet

@@ -239,7 +239,7 @@ static LOCKUNSPENT: WalletMethod = WalletMethod {
             if unlock && !locked {
                 return Err(invalid_parameter("Invalid parameter, expected locked output"));
             }
-            if !unlock && locked {
+            if !unlock && locked && !persistent {
                 return Err(invalid_parameter("Invalid parameter, output already locked"));
             }
         }

@@ -125,15 +125,14 @@ static IMPORTDESCRIPTORS: WalletMethod = WalletMethod {
                         results.push(failure(code::INVALID_PARAMETER, "Range should not be specified for an un-ranged descriptor"));
                         continue;
                     }
-                    Some(Value::Number(end)) => Some((0, end.as_u64().unwrap_or(0) as u32 + 1)),
-                    Some(Value::Array(pair)) if pair.len() == 2 => {
-                        let start = pair[0].as_u64().unwrap_or(0) as u32;
-                        let end = pair[1].as_u64().unwrap_or(0) as u32;
-                        if start > end {
-                            results.push(failure(code::INVALID_PARAMETER, "Range specified as [begin,end] must not have begin after end"));
-                            continue;
+                    Some(Value::Number(_)) | Some(Value::Array(_)) => {
+                        match parse_range(request.get("range").expect("matched")) {
+                            Ok(range) => Some(range),
+                            Err(message) => {
+                                results.push(failure(code::INVALID_PARAMETER, message));
+                                continue;
+                            }
                         }
-                        Some((start, end + 1))
                     }
                     Some(_) => {
                         results.push(failure(code::INVALID_PARAMETER, "Range must be specified as end or as [begin,end]"));
@@ -168,11 +167,14 @@ static IMPORTDESCRIPTORS: WalletMethod = WalletMethod {
                         }
                     }
                 };
-                let next_index = request
-                    .get("next_index")
-                    .and_then(Value::as_u64)
-                    .map(|n| n as u32)
-                    .unwrap_or_else(|| range.map_or(0, |r| r.0));
+                let next_index = match request.get("next_index").map(Value::as_u64) {
+                    None => range.map_or(0, |r| r.0),
+                    Some(Some(n)) if range.is_some_and(|(start, end)| n >= u64::from(start) && n < u64::from(end)) => n as u32,
+                    Some(_) => {
+                        results.push(failure(code::INVALID_PARAMETER, "next_index is out of range"));
+                        continue;
+                    }
+                };
                 let record = DescriptorRecord {
                     descriptor: public,
                     secret,
@@ -210,6 +212,33 @@ static IMPORTDESCRIPTORS: WalletMethod = WalletMethod {
         Ok(Value::Array(results))
     },
 };
+
+/// Core's rules for `range`: `end` or `[begin, end]`, not negative, begin
+/// not after end, end below 2^31, at most a million keys. Returns the
+/// half-open `[begin, end + 1)`.
+fn parse_range(value: &Value) -> Result<(u32, u32), &'static str> {
+    let (start, end) = match value {
+        Value::Number(end) => (Some(0), end.as_i64()),
+        Value::Array(pair) if pair.len() == 2 => (pair[0].as_i64(), pair[1].as_i64()),
+        _ => return Err("Range must be specified as end or as [begin,end]"),
+    };
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err("Range must be specified as end or as [begin,end]");
+    };
+    if start < 0 || end < 0 {
+        return Err("Range should be greater or equal than 0");
+    }
+    if start > end {
+        return Err("Range specified as [begin,end] must not have begin after end");
+    }
+    if end >= 1 << 31 {
+        return Err("End of range is too high");
+    }
+    if end - start >= 1_000_000 {
+        return Err("Range is too large");
+    }
+    Ok((start as u32, end as u32 + 1))
+}
 
 /// The address type a descriptor's outputs have, if one of Core's four.
 fn kind_of(

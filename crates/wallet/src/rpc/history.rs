@@ -31,7 +31,7 @@ fn is_change(wallet: &Wallet, state: &State, script: &bitcoin::Script) -> bool {
 }
 
 /// Core's `WalletTxToJSON`: where the transaction stands.
-fn status_fields(wallet: &Wallet, state: &State, wtx: &WalletTx, entry: &mut Map<String, Value>) {
+fn status_fields(state: &State, wtx: &WalletTx, entry: &mut Map<String, Value>) {
     let depth = state.depth(wtx);
     entry.insert("confirmations".into(), json!(depth));
     if wtx.is_coinbase() {
@@ -80,7 +80,6 @@ fn status_fields(wallet: &Wallet, state: &State, wtx: &WalletTx, entry: &mut Map
         "unknown"
     };
     entry.insert("bip125-replaceable".into(), json!(replaceable));
-    let _ = wallet;
 }
 
 /// The fee a transaction of ours paid (what our inputs brought in, less
@@ -146,7 +145,7 @@ fn entries(
                 ),
             );
             if with_status {
-                status_fields(wallet, state, wtx, &mut entry);
+                status_fields(state, wtx, &mut entry);
             }
             entry.insert("abandoned".into(), json!(wtx.state.is_abandoned()));
             out.push(Value::Object(entry));
@@ -171,7 +170,7 @@ fn entries(
             }
             entry.insert("vout".into(), json!(vout));
             if with_status {
-                status_fields(wallet, state, wtx, &mut entry);
+                status_fields(state, wtx, &mut entry);
             }
             out.push(Value::Object(entry));
         }
@@ -357,7 +356,12 @@ static GETTRANSACTION: WalletMethod = WalletMethod {
         let wtx = state.txs.get(&txid).ok_or_else(|| {
             RpcError::new(code::INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id")
         })?;
-        let credit = state.credit(&wtx.tx).to_signed().unwrap_or(SignedAmount::ZERO);
+        // Core values an immature coinbase at nothing until it matures.
+        let credit = if state.is_immature_coinbase(wtx) {
+            SignedAmount::ZERO
+        } else {
+            state.credit(&wtx.tx).to_signed().unwrap_or(SignedAmount::ZERO)
+        };
         let debit = state.debit(&wtx.tx).to_signed().unwrap_or(SignedAmount::ZERO);
         let fee = fee_paid(&state, wtx);
         let fee_signed = -fee.unwrap_or(Amount::ZERO).to_signed().unwrap_or(SignedAmount::ZERO);
@@ -366,7 +370,7 @@ static GETTRANSACTION: WalletMethod = WalletMethod {
         if fee.is_some() {
             entry.insert("fee".into(), signed(fee_signed));
         }
-        status_fields(&wallet, &state, wtx, &mut entry);
+        status_fields(&state, wtx, &mut entry);
         let details: Vec<Value> = entries(&wallet, &state, wtx, false, false);
         entry.insert("details".into(), Value::Array(details));
         entry.insert("hex".into(), json!(serialize_hex(&wtx.tx)));

@@ -141,6 +141,8 @@ pub fn rpc_error(error: WalletError) -> RpcError {
         WalletError::InsufficientFunds
         | WalletError::AmountTooSmall
         | WalletError::AmountTooSmallForFee
+        | WalletError::AmountTooSmallAfterFee
+        | WalletError::FeeTooHigh
         | WalletError::NoFeeRate
         | WalletError::FeeRateTooLow(..) => code::WALLET_INSUFFICIENT_FUNDS,
         WalletError::Locked => code::WALLET_UNLOCK_NEEDED,

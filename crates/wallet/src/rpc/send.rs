@@ -747,23 +747,19 @@ static SETTXFEE: WalletMethod = WalletMethod {
         let wallet = call.wallet()?;
         let rate = interfaces::rpc::amount::parse(call.params.get(0).unwrap_or(&Value::Null))?;
         let relay = wallet.chain.relay_min_fee().to_sat_per_kwu() * 4;
+        // Core prints fee rates here as BTC/kvB with eight decimals.
+        let btc_kvb = |rate: u64| format!("{}.{:08} BTC/kvB", rate / 100_000_000, rate % 100_000_000);
         if rate != 0 && rate < relay {
-            return Err(invalid_parameter(format!("txfee cannot be less than min relay tx fee ({})", crate::spend::format_rate(relay))));
+            return Err(invalid_parameter(format!("txfee cannot be less than min relay tx fee ({})", btc_kvb(relay))));
         }
         if rate != 0 && rate < MIN_TX_FEE {
-            return Err(invalid_parameter(format!("txfee cannot be less than wallet min fee ({})", crate::spend::format_rate(MIN_TX_FEE))));
+            return Err(invalid_parameter(format!("txfee cannot be less than wallet min fee ({})", btc_kvb(MIN_TX_FEE))));
         }
         if rate > MAX_TX_FEE.to_sat() {
-            return Err(invalid_parameter("txfee cannot be more than wallet max tx fee (0.10000000 BTC/kvB)"));
+            return Err(invalid_parameter(format!("txfee cannot be more than wallet max tx fee ({})", btc_kvb(MAX_TX_FEE.to_sat()))));
         }
-        let mut state = wallet.synced();
-        wallet
-            .commit_with(&mut state, |state, batch| {
-                state.pay_tx_fee = rate;
-                batch.meta("paytxfee", &rate);
-                Ok(())
-            })
-            .map_err(rpc_error)?;
+        // In memory only, as Core keeps it: a reload forgets it.
+        wallet.synced().pay_tx_fee = rate;
         Ok(json!(true))
     },
 };
