@@ -107,6 +107,9 @@ fn entries(
     let from_me = fee.is_some();
     let mut out = Vec::new();
     let depth = state.depth(wtx);
+    // Core lists a transaction's sends first, then what it received; a
+    // conflicted transaction received nothing.
+    let mut receives = Vec::new();
     for (vout, output) in wtx.tx.output.iter().enumerate() {
         let mine = state.is_mine(&output.script_pubkey);
         if from_me {
@@ -150,7 +153,7 @@ fn entries(
             entry.insert("abandoned".into(), json!(wtx.state.is_abandoned()));
             out.push(Value::Object(entry));
         }
-        if mine {
+        if mine && depth >= 0 {
             let mut entry = base;
             let category = if wtx.is_coinbase() {
                 if depth < 1 {
@@ -172,9 +175,10 @@ fn entries(
             if with_status {
                 status_fields(state, wtx, &mut entry);
             }
-            out.push(Value::Object(entry));
+            receives.push(Value::Object(entry));
         }
     }
+    out.extend(receives);
     out
 }
 
@@ -199,23 +203,31 @@ static LISTTRANSACTIONS: WalletMethod = WalletMethod {
             return Err(invalid_parameter("Negative from"));
         }
         let state = wallet.synced();
+        // As Core: newest transaction first, each one's entries in order;
+        // skip `skip`, take `count`, and hand the window back reversed.
         let mut txs: Vec<&WalletTx> = state.txs.values().collect();
-        txs.sort_by_key(|wtx| wtx.order);
-        let mut all: Vec<Value> = Vec::new();
+        txs.sort_by_key(|wtx| std::cmp::Reverse(wtx.order));
+        let mut newest_first: Vec<Value> = Vec::new();
         for wtx in txs {
             for entry in entries(&wallet, &state, wtx, true, false) {
                 let matches = label == "*"
-                    || (entry["category"] != "send" && entry.get("label").and_then(Value::as_str) == Some(label.as_str()));
+                    || (entry["category"] != "send"
+                        && entry.get("label").and_then(Value::as_str) == Some(label.as_str()));
                 if matches {
-                    all.push(entry);
+                    newest_first.push(entry);
                 }
             }
+            if newest_first.len() >= (skip + count) as usize {
+                break;
+            }
         }
-        // The most recent `count` after skipping `skip` from the end,
-        // oldest first.
-        let end = all.len().saturating_sub(skip as usize);
-        let start = end.saturating_sub(count as usize);
-        Ok(Value::Array(all[start..end].to_vec()))
+        let mut window: Vec<Value> = newest_first
+            .into_iter()
+            .skip(skip as usize)
+            .take(count as usize)
+            .collect();
+        window.reverse();
+        Ok(Value::Array(window))
     },
 };
 
@@ -301,7 +313,8 @@ static LISTSINCEBLOCK: WalletMethod = WalletMethod {
         for wtx in txs {
             let include = match (&wtx.state, since_height) {
                 (_, None) => true,
-                (TxState::Confirmed { height, .. }, Some(since)) => *height > since,
+                (TxState::Confirmed { height, .. }, Some(since))
+                | (TxState::Conflicted { height, .. }, Some(since)) => *height > since,
                 _ => true,
             };
             if include {
@@ -315,14 +328,14 @@ static LISTSINCEBLOCK: WalletMethod = WalletMethod {
         let mut removed = Vec::new();
         for block in removed_blocks {
             for tx in &block.txdata {
+                // Every wallet transaction of a block that left the chain,
+                // whatever became of it since (as Core).
                 if let Some(wtx) = state.txs.get(&tx.compute_txid()) {
-                    if state.depth(wtx) <= 0 {
-                        removed.extend(
-                            entries(&wallet, &state, wtx, true, include_change)
-                                .into_iter()
-                                .filter(|e| label_ok(e)),
-                        );
-                    }
+                    removed.extend(
+                        entries(&wallet, &state, wtx, true, include_change)
+                            .into_iter()
+                            .filter(|e| label_ok(e)),
+                    );
                 }
             }
         }
