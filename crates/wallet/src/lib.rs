@@ -16,6 +16,7 @@ pub mod manager;
 pub mod offline;
 pub mod rpc;
 pub mod spend;
+pub mod state;
 pub mod store;
 pub mod tx;
 pub mod wallet;

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod wallet;
+pub mod wallet_rpc;
 
 use std::io::Read;
 use std::net::TcpListener;
