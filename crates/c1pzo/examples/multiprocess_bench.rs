@@ -8,10 +8,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{children, rss_kib, Node, Result};
+use support::{children, round, rss_kib, summary, time, Node, Result};
 
 const CALLS: usize = 300;
 
@@ -105,25 +104,4 @@ c1pzo-node / c1pzod: getbalance {}x, getnewaddress {}x, functional suite {}x (ta
     std::fs::write(out.join("multiprocess.md"), &md)?;
     print!("{md}");
     Ok(())
-}
-
-fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let started = Instant::now();
-        f()?;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    Ok(times)
-}
-
-fn round(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
-fn summary(sorted: &[Duration]) -> Value {
-    let ms = |d: &Duration| round(d.as_secs_f64() * 1000.0);
-    let at = |q: f64| ms(&sorted[((sorted.len() - 1) as f64 * q).round() as usize]);
-    json!({ "min": at(0.0), "median": at(0.5), "p90": at(0.9), "max": at(1.0), "runs": sorted.len() })
 }

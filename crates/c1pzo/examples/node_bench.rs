@@ -5,7 +5,7 @@
 //! clients; and the data directory's size afterwards. Writes
 //! `<out>/node.json` and `<out>/node.md`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use std::time::{Duration, Instant};
 
@@ -24,21 +24,11 @@ const RPC_SECONDS: u64 = 5;
 
 mod support;
 
-use support::{Node, Result};
+use support::{round, Node, Result};
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
-        .ok_or("usage: node_bench --out <dir>")?;
-    let exe = std::env::current_exe()?
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("c1pzod"))
-        .ok_or("cannot find c1pzod")?;
+    let out = support::out_dir("node_bench --out <dir>")?;
+    let exe = support::exe_dir()?.join("c1pzod");
 
     eprintln!("generatetoaddress {BLOCKS}");
     let generate_seconds = {
@@ -85,10 +75,6 @@ fn main() -> Result<()> {
     std::fs::write(out.join("node.md"), &markdown)?;
     print!("{markdown}");
     Ok(())
-}
-
-fn round(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }
 
 /// The P2WSH(OP_TRUE) regtest address Bitcoin Core's tests mine to.

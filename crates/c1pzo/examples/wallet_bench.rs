@@ -7,13 +7,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
 use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
 use serde_json::{json, Value};
-use support::{Node, Result};
+use support::{round, summary, time, Node, Result};
 
 const CHAIN_BLOCKS: u32 = 2_000;
 const UTXOS: usize = 10_000;
@@ -23,18 +22,8 @@ const BALANCE_CALLS: usize = 200;
 const SENDS: usize = 50;
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
-        .ok_or("usage: wallet_bench --out <dir>")?;
-    let exe = std::env::current_exe()?
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("c1pzod"))
-        .ok_or("cannot find c1pzod")?;
+    let out = support::out_dir("wallet_bench --out <dir>")?;
+    let exe = support::exe_dir()?.join("c1pzod");
     let node = Node::start(&exe, &["-fallbackfee=0.0002"])?;
     let wallet = |method: &str, params: Value| node.call_at("/wallet/bench", method, params);
     node.call("createwallet", json!(["bench"]))?;
@@ -166,25 +155,4 @@ fn fan_out(coin: &Value, script: &ScriptBuf, outputs: usize) -> Result<Transacti
     // Round trip: what the node signs is what was built.
     let _: Transaction = deserialize_hex(&serialize_hex(&tx))?;
     Ok(tx)
-}
-
-fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let started = Instant::now();
-        f()?;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    Ok(times)
-}
-
-fn round(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
-fn summary(sorted: &[Duration]) -> Value {
-    let ms = |d: &Duration| round(d.as_secs_f64() * 1000.0);
-    let at = |q: f64| ms(&sorted[((sorted.len() - 1) as f64 * q).round() as usize]);
-    json!({ "min": at(0.0), "median": at(0.5), "p90": at(0.9), "max": at(1.0), "runs": sorted.len() })
 }

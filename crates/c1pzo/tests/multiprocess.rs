@@ -64,6 +64,49 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// A current-thread runtime and local set for a Cap'n Proto client.
+fn client_runtime() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (runtime, tokio::task::LocalSet::new())
+}
+
+/// A client built from Bitcoin Core's schemas by a third party
+/// (`bitcoin-capnp-types`, its own capnp-rpc), connected to the unix
+/// socket at `path`: the node's `Init`, and what hangs up. Call inside
+/// the local set.
+fn core_client(
+    path: &Path,
+) -> (
+    bitcoin_capnp_types::init_capnp::init::Client,
+    bitcoin_capnp_types::capnp_rpc::Disconnector<
+        bitcoin_capnp_types::capnp_rpc::rpc_twoparty_capnp::Side,
+    >,
+) {
+    use bitcoin_capnp_types::capnp_rpc::rpc_twoparty_capnp::Side;
+    use bitcoin_capnp_types::capnp_rpc::{twoparty::VatNetwork, RpcSystem};
+    use futures::io::{BufReader, BufWriter};
+    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+    let socket = std::os::unix::net::UnixStream::connect(path).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let stream = tokio::net::UnixStream::from_std(socket).unwrap();
+    let (reader, writer) = stream.into_split();
+    let network = VatNetwork::new(
+        BufReader::new(reader.compat()),
+        BufWriter::new(writer.compat_write()),
+        Side::Client,
+        Default::default(),
+    );
+    let mut system = RpcSystem::new(Box::new(network), None);
+    let init = system.bootstrap(Side::Server);
+    let disconnector = system.get_disconnector();
+    tokio::task::spawn_local(system);
+    (init, disconnector)
+}
+
 fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
@@ -237,13 +280,7 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
     use bitcoin::consensus::encode::{deserialize, serialize};
     use bitcoin::hashes::Hash;
     use bitcoin_capnp_types as core;
-    use core::capnp_rpc::rpc_twoparty_capnp::Side;
-    use core::capnp_rpc::twoparty::VatNetwork;
-    use core::capnp_rpc::RpcSystem;
-    use core::init_capnp::init;
     use core::mining_capnp::mining;
-    use futures::io::{BufReader, BufWriter};
-    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
     let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
     node.call(
@@ -253,27 +290,10 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
             "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85"
         ]),
     );
-    let socket =
-        std::os::unix::net::UnixStream::connect(node.network_dir().join("node.sock")).unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
+    let socket = node.network_dir().join("node.sock");
+    let (runtime, local) = client_runtime();
     let mined = local.block_on(&runtime, async move {
-        let stream = tokio::net::UnixStream::from_std(socket).unwrap();
-        let (reader, writer) = stream.into_split();
-        let network = VatNetwork::new(
-            BufReader::new(reader.compat()),
-            BufWriter::new(writer.compat_write()),
-            Side::Client,
-            Default::default(),
-        );
-        let mut system = RpcSystem::new(Box::new(network), None);
-        let init: init::Client = system.bootstrap(Side::Server);
-        let disconnector = system.get_disconnector();
-        tokio::task::spawn_local(system);
+        let (init, disconnector) = core_client(&socket);
 
         let constructed = init.construct_request().send().promise.await.unwrap();
         let map = constructed.get().unwrap().get_thread_map().unwrap();
@@ -548,13 +568,6 @@ fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
 fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_clients() {
     use bitcoin::consensus::encode::serialize;
     use bitcoin::hashes::Hash;
-    use bitcoin_capnp_types as core;
-    use core::capnp_rpc::rpc_twoparty_capnp::Side;
-    use core::capnp_rpc::twoparty::VatNetwork;
-    use core::capnp_rpc::RpcSystem;
-    use core::init_capnp::init;
-    use futures::io::{BufReader, BufWriter};
-    use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
     let mut node = multiprocess_node(&["-ipcbind=unix"]);
     node.call("createwallet", json!(["w"]));
@@ -564,28 +577,12 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
     let tx_hex = node.call("getrawtransaction", json!([txid]));
     let tx: bitcoin::Transaction =
         bitcoin::consensus::encode::deserialize_hex(tx_hex.as_str().unwrap()).unwrap();
-    let socket =
-        std::os::unix::net::UnixStream::connect(node.network_dir().join("node.sock")).unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
+    let socket = node.network_dir().join("node.sock");
+    let (runtime, local) = client_runtime();
     // The client's connection stays open (held by `kept`) while the node
     // is stopped below.
     let kept = local.block_on(&runtime, async move {
-        let stream = tokio::net::UnixStream::from_std(socket).unwrap();
-        let (reader, writer) = stream.into_split();
-        let network = VatNetwork::new(
-            BufReader::new(reader.compat()),
-            BufWriter::new(writer.compat_write()),
-            Side::Client,
-            Default::default(),
-        );
-        let mut system = RpcSystem::new(Box::new(network), None);
-        let init: init::Client = system.bootstrap(Side::Server);
-        tokio::task::spawn_local(system);
+        let (init, _disconnector) = core_client(&socket);
         let constructed = init.construct_request().send().promise.await.unwrap();
         let map = constructed.get().unwrap().get_thread_map().unwrap();
         let mut threads = Vec::new();

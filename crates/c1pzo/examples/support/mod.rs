@@ -4,7 +4,7 @@
 // Each example that includes this module uses a different part of it.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -110,4 +110,48 @@ pub fn children(parent: u32) -> Vec<u32> {
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect()
+}
+
+/// `--out <dir>` from the command line.
+pub fn out_dir(usage: &str) -> Result<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    Ok(args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .ok_or(format!("usage: {usage}"))?)
+}
+
+/// The release executables' directory (this example's parent's parent).
+pub fn exe_dir() -> Result<PathBuf> {
+    Ok(std::env::current_exe()?
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .ok_or("cannot find the executables")?)
+}
+
+/// Runs `f` `runs` times; the durations, sorted.
+pub fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// Two decimals.
+pub fn round(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// Min, median, p90 and max of sorted durations, in milliseconds.
+pub fn summary(sorted: &[Duration]) -> Value {
+    let ms = |d: &Duration| round(d.as_secs_f64() * 1000.0);
+    let at = |q: f64| ms(&sorted[((sorted.len() - 1) as f64 * q).round() as usize]);
+    json!({ "min": at(0.0), "median": at(0.5), "p90": at(0.9), "max": at(1.0), "runs": sorted.len() })
 }

@@ -8,7 +8,7 @@ use interfaces::rpc::params::{optional, required, Kind};
 use interfaces::rpc::{code, RpcError};
 use serde_json::{json, Value};
 
-use super::{amount, invalid_parameter, parse_address, parse_txid, WalletMethod};
+use super::{amount, invalid_parameter, parse_address, WalletMethod};
 
 pub static METHODS: &[&WalletMethod] = &[
     &GETBALANCE,
@@ -178,27 +178,7 @@ fn parse_outpoints(value: &Value) -> Result<Vec<OutPoint>, RpcError> {
     let Value::Array(list) = value else {
         return Err(RpcError::new(code::TYPE_ERROR, "Expected type array"));
     };
-    let mut out = Vec::new();
-    for entry in list {
-        let txid = entry
-            .get("txid")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_parameter("Invalid parameter, missing txid key"))?;
-        let vout = entry
-            .get("vout")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| invalid_parameter("Invalid parameter, missing vout key"))?;
-        if vout < 0 {
-            return Err(invalid_parameter(
-                "Invalid parameter, vout cannot be negative",
-            ));
-        }
-        out.push(OutPoint {
-            txid: parse_txid(txid, "txid")?,
-            vout: vout as u32,
-        });
-    }
-    Ok(out)
+    super::parse_outpoints(list)
 }
 
 static LOCKUNSPENT: WalletMethod = WalletMethod {

@@ -14,7 +14,7 @@ mod wallets;
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 
-use bitcoin::{Address, Amount, SignedAmount};
+use bitcoin::{Address, Amount, OutPoint, SignedAmount};
 use interfaces::rpc::params::{help_text, Arg, Params, ParamsError};
 use interfaces::rpc::{code, RpcActor, RpcCommand, RpcError, RpcRequest};
 use interfaces::Handler;
@@ -190,6 +190,31 @@ pub fn amount_param(params: &Params, position: usize) -> Result<Option<Amount>, 
 
 pub fn invalid_parameter(message: impl Into<String>) -> RpcError {
     RpcError::new(code::INVALID_PARAMETER, message)
+}
+
+/// `[{"txid": ..., "vout": n}, ...]`, with Core's messages.
+pub fn parse_outpoints(list: &[Value]) -> Result<Vec<OutPoint>, RpcError> {
+    list.iter()
+        .map(|entry| {
+            let txid = entry
+                .get("txid")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid_parameter("Invalid parameter, missing txid key"))?;
+            let vout = entry
+                .get("vout")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| invalid_parameter("Invalid parameter, missing vout key"))?;
+            if vout < 0 {
+                return Err(invalid_parameter(
+                    "Invalid parameter, vout cannot be negative",
+                ));
+            }
+            Ok(OutPoint {
+                txid: parse_txid(txid, "txid")?,
+                vout: vout as u32,
+            })
+        })
+        .collect()
 }
 
 /// A txid parameter, with Core's messages.

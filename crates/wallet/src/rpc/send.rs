@@ -7,14 +7,13 @@ use std::collections::HashSet;
 use base64::Engine;
 use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
 use bitcoin::psbt::Psbt;
-use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
+use bitcoin::{Amount, ScriptBuf, Transaction, TxOut};
 use interfaces::rpc::params::{optional, required, Kind};
 use interfaces::rpc::{code, RpcError};
 use serde_json::{json, Value};
 
 use super::{
-    amount, amount_param, invalid_parameter, parse_address, parse_txid, rpc_error, Call,
-    WalletMethod,
+    amount, amount_param, invalid_parameter, parse_address, rpc_error, Call, WalletMethod,
 };
 use crate::descriptors::AddressType;
 use crate::error::WalletError;
@@ -437,33 +436,9 @@ fn spend_options(
         }
     }
     if let Some(Value::Array(inputs)) = map.get("inputs") {
-        spend.inputs = parse_inputs(inputs)?;
+        spend.inputs = super::parse_outpoints(inputs)?;
     }
     Ok((spend, subtract, lock_unspents))
-}
-
-fn parse_inputs(list: &[Value]) -> Result<Vec<OutPoint>, RpcError> {
-    list.iter()
-        .map(|entry| {
-            let txid = entry
-                .get("txid")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid_parameter("Invalid parameter, missing txid key"))?;
-            let vout = entry
-                .get("vout")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| invalid_parameter("Invalid parameter, missing vout key"))?;
-            if vout < 0 {
-                return Err(invalid_parameter(
-                    "Invalid parameter, vout cannot be negative",
-                ));
-            }
-            Ok(OutPoint {
-                txid: parse_txid(txid, "txid")?,
-                vout: vout as u32,
-            })
-        })
-        .collect()
 }
 
 /// Funds `outputs` without signing or committing (fundrawtransaction,
@@ -627,7 +602,7 @@ static WALLETCREATEFUNDEDPSBT: WalletMethod = WalletMethod {
         let (mut options, subtract, lock) =
             spend_options(&wallet, call.params.get(3), outputs.len())?;
         if let Some(Value::Array(inputs)) = call.params.get(0) {
-            options.inputs.extend(parse_inputs(inputs)?);
+            options.inputs.extend(super::parse_outpoints(inputs)?);
         }
         if let Some(lock_time) = call.params.get(2).and_then(Value::as_i64) {
             options.lock_time = Some(
