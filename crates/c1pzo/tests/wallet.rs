@@ -38,6 +38,10 @@ fn coinbase_outputs_mature_after_one_hundred_blocks() {
     assert_eq!(categories.len(), 101);
     assert_eq!(categories.iter().filter(|c| **c == "generate").count(), 1);
     assert_eq!(categories.iter().filter(|c| **c == "immature").count(), 100);
+    // Coinbases spend nothing: none conflicts with another.
+    let coinbase = node.wallet_call("miner", "gettransaction", json!([listed[0]["txid"]]));
+    assert_eq!(coinbase["walletconflicts"], json!([]));
+    assert_eq!(coinbase["details"][0]["category"], json!("generate"));
 }
 
 #[test]

@@ -198,6 +198,19 @@ impl State {
         })
     }
 
+    /// Indexes what `tx` spends (nothing for a coinbase, as Core).
+    pub(crate) fn record_spends(&mut self, tx: &Transaction, txid: Txid) {
+        if tx.is_coinbase() {
+            return;
+        }
+        for input in &tx.input {
+            self.spends
+                .entry(input.previous_output)
+                .or_default()
+                .push(txid);
+        }
+    }
+
     /// The wallet transactions spending `outpoint`.
     pub fn spenders(&self, outpoint: &OutPoint) -> Vec<Txid> {
         self.spends.get(outpoint).cloned().unwrap_or_default()
@@ -465,12 +478,7 @@ impl State {
                     comment_to: None,
                 };
                 self.next_order += 1;
-                for input in &tx.input {
-                    self.spends
-                        .entry(input.previous_output)
-                        .or_default()
-                        .push(txid);
-                }
+                self.record_spends(tx, txid);
                 batch.tx(&txid.to_string(), &wtx.to_stored());
                 self.txs.insert(txid, wtx);
             }
@@ -538,6 +546,11 @@ impl State {
                 block_time: block.data.header.time,
             };
             self.sync_transaction(tx, state, now, batch)?;
+            // A coinbase spends nothing (its null input conflicts with no
+            // one, as in Core, which never indexes it).
+            if tx.is_coinbase() {
+                continue;
+            }
             let txid = tx.compute_txid();
             for input in &tx.input {
                 let others: Vec<Txid> = self

@@ -226,13 +226,7 @@ impl Wallet {
             .collect();
         stored.sort_by_key(|wtx| wtx.order);
         for wtx in stored {
-            for input in &wtx.tx.input {
-                state
-                    .spends
-                    .entry(input.previous_output)
-                    .or_default()
-                    .push(wtx.txid);
-            }
+            state.record_spends(&wtx.tx, wtx.txid);
             state.next_order = state.next_order.max(wtx.order + 1);
             state.txs.insert(wtx.txid, wtx);
         }
