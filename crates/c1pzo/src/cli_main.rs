@@ -86,12 +86,7 @@ const CLIENT_ONLY: &[OptionSpec] = &[
 ];
 
 fn options() -> Vec<OptionSpec> {
-    let mut options: Vec<OptionSpec> = node_options()
-        .into_iter()
-        .filter(|o| SHARED.contains(&o.name))
-        .collect();
-    options.extend_from_slice(CLIENT_ONLY);
-    options
+    common::args::select_options(&node_options(), SHARED, CLIENT_ONLY)
 }
 
 /// A failure printed on stderr with the exit code to use.

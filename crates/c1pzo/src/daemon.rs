@@ -57,12 +57,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let mut options = node_options();
     if executable == Executable::Multiprocess {
         // c1pzo-node serves IPC clients on -ipcbind.
-        options.extend(
-            common::args::IPC_OPTIONS
-                .iter()
-                .filter(|o| o.name == "ipcbind")
-                .cloned(),
-        );
+        options = common::args::select_options(common::args::IPC_OPTIONS, &["ipcbind"], &options);
     }
     let mut args = Args::from_command_line(&options, argv.iter().cloned())
         .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;

@@ -105,12 +105,7 @@ const TOOL_ONLY: &[OptionSpec] = &[
 ];
 
 fn options() -> Vec<OptionSpec> {
-    let mut options: Vec<OptionSpec> = node_options()
-        .into_iter()
-        .filter(|o| SHARED.contains(&o.name))
-        .collect();
-    options.extend_from_slice(TOOL_ONLY);
-    options
+    common::args::select_options(&node_options(), SHARED, TOOL_ONLY)
 }
 
 /// A failure: the lines for stderr. Every one exits with 1, as Core's.

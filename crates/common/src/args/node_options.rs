@@ -341,6 +341,18 @@ pub fn node_options() -> Vec<OptionSpec> {
     .concat()
 }
 
+/// Options for another executable: the node's options named in `shared`
+/// (with the node's help) followed by `own`.
+pub fn select_options(from: &[OptionSpec], shared: &[&str], own: &[OptionSpec]) -> Vec<OptionSpec> {
+    let mut options: Vec<OptionSpec> = from
+        .iter()
+        .filter(|o| shared.contains(&o.name))
+        .cloned()
+        .collect();
+    options.extend_from_slice(own);
+    options
+}
+
 /// The multiprocess options, for executables that speak IPC.
 pub fn ipc_options() -> Vec<OptionSpec> {
     IPC_OPTIONS.to_vec()
