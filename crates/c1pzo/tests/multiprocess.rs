@@ -64,6 +64,21 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// The capability a Cap'n Proto request returns (`result`), or panic.
+macro_rules! result {
+    ($request:expr) => {
+        $request
+            .send()
+            .promise
+            .await
+            .unwrap()
+            .get()
+            .unwrap()
+            .get_result()
+            .unwrap()
+    };
+}
+
 /// A current-thread runtime and local set for a Cap'n Proto client.
 fn client_runtime() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -299,27 +314,11 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
         let map = constructed.get().unwrap().get_thread_map().unwrap();
         let mut request = map.make_thread_request();
         request.get().set_name("miner");
-        let thread = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let thread = result!(request);
 
         let mut request = init.make_mining_request();
         request.get().init_context().set_thread(thread.clone());
-        let mining: mining::Client = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let mining: mining::Client = result!(request);
 
         let mut request = mining.is_test_chain_request();
         request.get().init_context().set_thread(thread.clone());
@@ -351,28 +350,11 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
         let mut request = mining.create_new_block_request();
         request.get().init_context().set_thread(thread.clone());
         request.get().init_options();
-        let template = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let template = result!(request);
 
         let mut request = template.get_block_request();
         request.get().init_context().set_thread(thread.clone());
-        let bytes = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap()
-            .to_vec();
+        let bytes = result!(request).to_vec();
         let mut block: bitcoin::Block = deserialize(&bytes).unwrap();
         assert_eq!(
             block.header.prev_blockhash.to_byte_array().to_vec(),
@@ -589,29 +571,11 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
         for name in ["a", "b"] {
             let mut request = map.make_thread_request();
             request.get().set_name(name);
-            threads.push(
-                request
-                    .send()
-                    .promise
-                    .await
-                    .unwrap()
-                    .get()
-                    .unwrap()
-                    .get_result()
-                    .unwrap(),
-            );
+            threads.push(result!(request));
         }
         let mut request = init.make_mining_request();
         request.get().init_context().set_thread(threads[0].clone());
-        let mining = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let mining = result!(request);
 
         // Transactions by id: the mempool's, and an empty entry for none.
         let mut request = mining.get_transactions_by_tx_i_d_request();
@@ -640,15 +604,7 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
         let mut request = mining.create_new_block_request();
         request.get().init_context().set_thread(threads[0].clone());
         request.get().init_options();
-        let template = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let template = result!(request);
         let mut request = template.get_tx_fees_request();
         request.get().init_context().set_thread(threads[0].clone());
         let reply = request.send().promise.await.unwrap();
@@ -698,15 +654,7 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
         // Rpc.executeRpc: a JSON-RPC body, answered as over HTTP.
         let mut request = init.make_rpc_request();
         request.get().init_context().set_thread(threads[0].clone());
-        let rpc = request
-            .send()
-            .promise
-            .await
-            .unwrap()
-            .get()
-            .unwrap()
-            .get_result()
-            .unwrap();
+        let rpc = result!(request);
         let mut request = rpc.execute_rpc_request();
         request.get().init_context().set_thread(threads[0].clone());
         request
