@@ -12,7 +12,9 @@ const SCHEMAS: &[&str] = &[
     "rpc",
     "handler",
     "chain",
+    "wallet",
     "wallet_loader",
+    "node",
     "init",
     "ipc_test",
 ];

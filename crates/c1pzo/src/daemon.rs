@@ -204,7 +204,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
         }
     };
     #[cfg(feature = "multiprocess")]
-    let ipc_server = match serve_ipc(&args, &dirs.network, &node) {
+    let ipc_server = match serve_ipc(&args, &dirs.network, &node, wallet_source(&wallets)) {
         Ok(server) => server,
         Err(error) => {
             rpc.request_stop();
@@ -263,6 +263,33 @@ enum Wallets {
     InProcess(Arc<wallet::manager::WalletContext>),
     #[cfg(feature = "multiprocess")]
     Spawned(Arc<crate::wallet_process::Supervisor>),
+}
+
+/// The wallets loaded now, for a front end's `Node.getWallets`. Weak, so
+/// a connected front end does not keep stopped wallets alive.
+fn wallet_source(wallets: &Option<Wallets>) -> node::local_node::WalletSource {
+    match wallets {
+        None => Arc::new(Vec::new),
+        Some(Wallets::InProcess(context)) => {
+            let context = Arc::downgrade(context);
+            Arc::new(move || {
+                context
+                    .upgrade()
+                    .map(|context| interfaces::WalletLoader::get_wallets(&*context))
+                    .unwrap_or_default()
+            })
+        }
+        #[cfg(feature = "multiprocess")]
+        Some(Wallets::Spawned(supervisor)) => {
+            let supervisor = Arc::downgrade(supervisor);
+            Arc::new(move || {
+                supervisor
+                    .upgrade()
+                    .map(|supervisor| supervisor.wallets())
+                    .unwrap_or_default()
+            })
+        }
+    }
 }
 
 impl Wallets {
@@ -387,13 +414,15 @@ fn shared_args(
     shared
 }
 
-/// `-ipcbind`: serves `Init` (Echo, this node's `Chain`, `Rpc`) to other
-/// processes on each address until shutdown, on a thread of its own.
+/// `-ipcbind`: serves `Init` (Echo, this node's `Chain`, `Mining`, `Rpc`,
+/// and `Node` with its wallets) to other processes on each address until
+/// shutdown, on a thread of its own.
 #[cfg(feature = "multiprocess")]
 fn serve_ipc(
     args: &Args,
     network_dir: &Path,
     node: &Arc<Node>,
+    wallets: node::local_node::WalletSource,
 ) -> Result<Option<std::thread::JoinHandle<()>>, Fatal> {
     let binds = args.get_all("ipcbind");
     if binds.is_empty() {
@@ -422,6 +451,7 @@ fn serve_ipc(
         chain: Some(chain),
         wallet_loader: None,
         mining: Some(node::miner::NodeMining::new(node.clone())),
+        node: Some(node::LocalNode::new(node.clone(), wallets)),
         rpc: Some(Arc::new(move |body: &str, uri: &str, _user: &str| {
             node::rpc::http::execute(&for_rpc, uri, body.as_bytes()).1
         })),

@@ -106,6 +106,20 @@ impl Supervisor {
         Ok(process.loader.clone())
     }
 
+    /// The wallets the process has loaded (none while it is down): each a
+    /// proxy whose calls go to the wallet process.
+    pub fn wallets(&self) -> Vec<Arc<dyn interfaces::Wallet>> {
+        let loader = self
+            .process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|process| process.loader.clone());
+        loader
+            .map(|loader| loader.get_wallets())
+            .unwrap_or_default()
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.process
             .lock()
@@ -264,6 +278,9 @@ impl WalletLoader for Gone {
         Err("the wallet process has stopped".into())
     }
     fn stop(&self) {}
+    fn get_wallets(&self) -> Vec<Arc<dyn interfaces::Wallet>> {
+        Vec::new()
+    }
 }
 
 /// `c1pzo-wallet -ipcfd <N>`: serves `Init` with a wallet loader to the
@@ -283,6 +300,7 @@ pub fn serve_node(stream: std::os::unix::net::UnixStream) -> std::io::Result<()>
             wallet_loader: Some(make),
             rpc: None,
             mining: None,
+            node: None,
         }),
     )
 }
@@ -296,6 +314,9 @@ impl WalletLoader for Misconfigured {
         Err(self.0.clone())
     }
     fn stop(&self) {}
+    fn get_wallets(&self) -> Vec<Arc<dyn interfaces::Wallet>> {
+        Vec::new()
+    }
 }
 
 /// `c1pzo-wallet -ipcconnect=<address>`: a wallet process started on its

@@ -9,7 +9,7 @@ mod harness;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::TestNode;
+use harness::{children, TestNode};
 use serde_json::json;
 
 fn multiprocess_node(extra: &[&str]) -> TestNode {
@@ -17,33 +17,6 @@ fn multiprocess_node(extra: &[&str]) -> TestNode {
     let mut args = vec!["-fallbackfee=0.0002"];
     args.extend_from_slice(extra);
     TestNode::start_exe(exe, [127, 0, 0, 1].into(), &args)
-}
-
-/// The pids whose parent is `parent` and whose name is `name`.
-fn children(parent: u32, name: &str) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let comm = comm.split_once('(').map_or("", |(_, c)| c);
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        if ppid == parent && comm == name {
-            found.push(pid);
-        }
-    }
-    found
 }
 
 /// Whether process `pid` has `file` open.

@@ -8,16 +8,24 @@
 //! that can be serialised: no reference into the node's memory crosses
 //! this boundary, and a callback is always an `Arc<dyn ...>` the other
 //! side can proxy.
+//!
+//! A front end (the GUI) sees the node through [`Node`] and each loaded
+//! wallet through [`Wallet`]; the node reaches its wallet component
+//! through [`WalletLoader`].
 
 mod chain;
 mod handler;
 mod mining;
+mod node;
 mod notifications;
 pub mod rpc;
+mod wallet;
 mod wallet_loader;
 
 pub use chain::{BlockRef, Chain, Coin, FoundBlock};
 pub use handler::{CleanupHandler, Handler};
 pub use mining::{BlockCreateOptions, BlockTemplate, BlockVerdict, CoinbaseTemplate, Mining};
+pub use node::{BlockTip, Node};
 pub use notifications::{BlockInfo, ChainNotifications, RemovalReason};
+pub use wallet::{Wallet, WalletBalances};
 pub use wallet_loader::WalletLoader;

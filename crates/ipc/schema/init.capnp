@@ -9,6 +9,7 @@ using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
 using Chain = import "chain.capnp";
 using WalletLoader = import "wallet_loader.capnp";
+using Node = import "node.capnp";
 
 interface Init $Proxy.wrap("interfaces::Init") {
     # Exchanges thread maps, so each side can create threads on the other.
@@ -22,4 +23,6 @@ interface Init $Proxy.wrap("interfaces::Init") {
     makeChain @5 (context :Proxy.Context) -> (result :Chain.Chain);
     # c1pzo's: a wallet process's loader, given the node's Chain.
     makeWalletLoader @6 (context :Proxy.Context, chain :Chain.Chain) -> (result :WalletLoader.WalletLoader);
+    # c1pzo's: the node as a front end (the GUI) sees it.
+    makeNode @7 (context :Proxy.Context) -> (result :Node.Node);
 }

@@ -188,6 +188,26 @@ impl InitClient {
         })
     }
 
+    /// `Init.makeNode`: the node as a front end sees it.
+    pub fn make_node(&self) -> Result<crate::node::NodeClient, IpcError> {
+        let (connection, init) = (self.connection.local().key(), self.init.key());
+        let node = self.connection.handle().sync(move |caller| async move {
+            let connection = connection.get().ok_or(IpcError::Disconnected)?;
+            let init = init.get().ok_or(IpcError::Disconnected)?;
+            let mut request = init.make_node_request();
+            connection.set_context(&caller, request.get().init_context())?;
+            let response = connection.call(&caller, "Init.makeNode", request).await?;
+            Ok(Local::new(response.get()?.get_result()?))
+        })?;
+        Ok(crate::node::NodeClient {
+            proxy: crate::proxy::Proxy {
+                connection: self.connection.clone(),
+                client: node,
+            },
+            on_disconnect: crate::chain::log_disconnect(),
+        })
+    }
+
     /// `Init.makeMiningOld2`, the retired ordinal: always an error.
     pub fn make_mining_old2(&self) -> Result<(), IpcError> {
         let (connection, init) = (self.connection.local().key(), self.init.key());

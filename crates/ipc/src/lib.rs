@@ -15,7 +15,9 @@ capnp::generated_code!(pub mod mining_capnp);
 capnp::generated_code!(pub mod rpc_capnp);
 capnp::generated_code!(pub mod handler_capnp);
 capnp::generated_code!(pub mod chain_capnp);
+capnp::generated_code!(pub mod wallet_capnp);
 capnp::generated_code!(pub mod wallet_loader_capnp);
+capnp::generated_code!(pub mod node_capnp);
 capnp::generated_code!(pub mod init_capnp);
 capnp::generated_code!(pub mod ipc_test_capnp);
 
@@ -27,11 +29,13 @@ pub mod event_loop;
 pub mod listen;
 pub mod log;
 pub mod mining;
+pub mod node;
 pub mod process;
 pub mod proxy;
 pub mod serve;
 pub mod testing;
 pub mod threads;
+pub mod wallet;
 pub mod wallet_loader;
 pub mod wire;
 

@@ -55,9 +55,21 @@ impl<T> Fallback for Vec<T> {
     }
 }
 
-impl Fallback for Result<(), String> {
-    fn fallback(error: &IpcError) -> Result<(), String> {
+impl<T> Fallback for Result<T, String> {
+    fn fallback(error: &IpcError) -> Result<T, String> {
         Err(error.to_string())
+    }
+}
+
+impl Fallback for u64 {
+    fn fallback(_: &IpcError) -> u64 {
+        0
+    }
+}
+
+impl Fallback for String {
+    fn fallback(_: &IpcError) -> String {
+        String::new()
     }
 }
 
@@ -77,13 +89,26 @@ impl Fallback for interfaces::BlockRef {
     }
 }
 
+impl Fallback for interfaces::BlockTip {
+    fn fallback(error: &IpcError) -> interfaces::BlockTip {
+        let block = interfaces::BlockRef::fallback(error);
+        interfaces::BlockTip {
+            hash: block.hash,
+            height: block.height,
+            time: 0,
+        }
+    }
+}
+
 impl Fallback for Result<serde_json::Value, interfaces::rpc::RpcError> {
     fn fallback(error: &IpcError) -> Self {
         // -18, Core's "wallet not found": the node then tries any other
-        // registration of the method (a restarted wallet process's).
+        // registration of the method (a restarted wallet process's). Only
+        // wallet methods travel as RPC actors; a front end's
+        // `Node.executeRpc` gets the same answer when the node is gone.
         Err(interfaces::rpc::RpcError::new(
             interfaces::rpc::code::WALLET_NOT_FOUND,
-            format!("The wallet process is unavailable: {error}"),
+            format!("The process serving this method is unavailable: {error}"),
         ))
     }
 }

@@ -56,6 +56,8 @@ pub struct Services {
     pub rpc: Option<ExecuteRpc>,
     /// Core's `Mining`, for external miners.
     pub mining: Option<Arc<dyn interfaces::Mining>>,
+    /// The node as a front end sees it.
+    pub node: Option<Arc<dyn interfaces::Node>>,
 }
 
 /// `(request, uri, user) -> reply`.
@@ -230,6 +232,29 @@ impl init::Server for InitServer {
         let server = WalletLoaderServer {
             connection: self.connection.clone(),
             inner: loader,
+        };
+        results.get().set_result(capnp_rpc::new_client(server));
+        request.responded(label, &"(result = <capability>)");
+        Ok(())
+    }
+
+    async fn make_node(
+        self: capnp::capability::Rc<Self>,
+        params: init::MakeNodeParams,
+        mut results: init::MakeNodeResults,
+    ) -> Result<(), capnp::Error> {
+        let label = "Init.makeNode";
+        let params = params.get()?;
+        let request = ServerRequest::received(label, &params);
+        let node = self.services.node.clone().ok_or_else(|| {
+            let error =
+                capnp::Error::failed("this process runs no node, so it serves no Node".into());
+            request.failed(label, &error);
+            error
+        })?;
+        let server = crate::node::NodeServer {
+            connection: self.connection.clone(),
+            inner: node,
         };
         results.get().set_result(capnp_rpc::new_client(server));
         request.responded(label, &"(result = <capability>)");

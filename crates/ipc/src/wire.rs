@@ -11,7 +11,7 @@ use bitcoin::{Amount, Block, BlockHash, FeeRate, OutPoint, Transaction, TxOut, T
 use capnp::dynamic_struct::{Builder, Reader};
 use capnp::{dynamic_list, dynamic_value};
 use interfaces::rpc::{RpcError, RpcRequest};
-use interfaces::{BlockInfo, BlockRef, Coin, FoundBlock, RemovalReason};
+use interfaces::{BlockInfo, BlockRef, BlockTip, Coin, FoundBlock, RemovalReason, WalletBalances};
 use serde_json::Value;
 
 /// A value that can be written to and read from a named field.
@@ -79,7 +79,7 @@ macro_rules! primitive {
         }
     )*};
 }
-primitive!(bool, u8, u32, i32, i64);
+primitive!(bool, u8, u32, i32, i64, u64);
 
 impl Wire for String {
     fn put(&self, builder: &mut Builder<'_>, field: &str) -> capnp::Result<()> {
@@ -313,23 +313,58 @@ impl Wire for Vec<Option<Coin>> {
     }
 }
 
-/// Success or an error message: the schema's `Outcome`.
-impl Wire for Result<(), String> {
+/// A value or an error message: the schema's `Outcome` (no value) and
+/// the `*Outcome` structs whose `value` field carries one.
+impl<T: Wire> Wire for Result<T, String> {
     fn put(&self, builder: &mut Builder<'_>, field: &str) -> capnp::Result<()> {
         let mut inner = struct_builder(builder, field)?;
         self.is_ok().put(&mut inner, "ok")?;
-        self.clone()
-            .err()
-            .unwrap_or_default()
-            .put(&mut inner, "error")
+        match self {
+            Ok(value) => value.put(&mut inner, "value"),
+            Err(error) => error.put(&mut inner, "error"),
+        }
     }
     fn take(reader: &Reader<'_>, field: &str) -> capnp::Result<Self> {
         let inner = struct_reader(reader, field)?;
         if bool::take(&inner, "ok")? {
-            Ok(Ok(()))
+            Ok(Ok(T::take(&inner, "value")?))
         } else {
             Ok(Err(String::take(&inner, "error")?))
         }
+    }
+}
+
+impl Wire for BlockTip {
+    fn put(&self, builder: &mut Builder<'_>, field: &str) -> capnp::Result<()> {
+        let mut inner = struct_builder(builder, field)?;
+        self.hash.put(&mut inner, "hash")?;
+        self.height.put(&mut inner, "height")?;
+        self.time.put(&mut inner, "time")
+    }
+    fn take(reader: &Reader<'_>, field: &str) -> capnp::Result<Self> {
+        let inner = struct_reader(reader, field)?;
+        Ok(BlockTip {
+            hash: Wire::take(&inner, "hash")?,
+            height: Wire::take(&inner, "height")?,
+            time: Wire::take(&inner, "time")?,
+        })
+    }
+}
+
+impl Wire for WalletBalances {
+    fn put(&self, builder: &mut Builder<'_>, field: &str) -> capnp::Result<()> {
+        let mut inner = struct_builder(builder, field)?;
+        self.trusted.put(&mut inner, "trusted")?;
+        self.untrusted_pending.put(&mut inner, "untrustedPending")?;
+        self.immature.put(&mut inner, "immature")
+    }
+    fn take(reader: &Reader<'_>, field: &str) -> capnp::Result<Self> {
+        let inner = struct_reader(reader, field)?;
+        Ok(WalletBalances {
+            trusted: Wire::take(&inner, "trusted")?,
+            untrusted_pending: Wire::take(&inner, "untrustedPending")?,
+            immature: Wire::take(&inner, "immature")?,
+        })
     }
 }
 

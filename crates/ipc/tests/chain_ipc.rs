@@ -69,6 +69,7 @@ fn a_wallet_behind_a_socket_works_as_one_in_the_node_would() {
                 wallet_loader: Some(make),
                 rpc: None,
                 mining: None,
+                node: None,
             }),
         )
     });

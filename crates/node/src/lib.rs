@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod local_chain;
+pub mod local_node;
 pub mod mempool;
 pub mod miner;
 pub mod mining;
@@ -12,6 +13,7 @@ pub mod rpc;
 
 pub use context::Node;
 pub use local_chain::LocalChain;
+pub use local_node::LocalNode;
 
 /// The version number RPCs report (`getnetworkinfo`'s `version`), in
 /// Bitcoin Core's MMmmpp form.

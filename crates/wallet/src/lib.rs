@@ -7,11 +7,12 @@
 //! code runs inside `c1pzod` and, later, in its own process. [`spend`]
 //! funds and signs transactions; [`manager`] loads and unloads wallets by
 //! name; [`rpc`] serves Bitcoin Core's wallet RPCs through the node's
-//! server.
+//! server; [`handle`] is a loaded wallet as a front end holds it.
 
 pub mod crypter;
 pub mod descriptors;
 pub mod error;
+pub mod handle;
 pub mod manager;
 pub mod offline;
 pub mod rpc;

@@ -314,6 +314,18 @@ impl interfaces::WalletLoader for WalletContext {
     fn stop(&self) {
         WalletContext::stop(self);
     }
+
+    fn get_wallets(&self) -> Vec<Arc<dyn interfaces::Wallet>> {
+        let Some(me) = self.me.upgrade() else {
+            return Vec::new();
+        };
+        self.names()
+            .into_iter()
+            .map(|name| {
+                Arc::new(crate::handle::WalletHandle::new(&me, name)) as Arc<dyn interfaces::Wallet>
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

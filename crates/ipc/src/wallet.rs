@@ -1,0 +1,122 @@
+//! `interfaces::Wallet` over IPC, and lists of wallets as capabilities.
+//! A wallet handed to a front end through the node is served twice: the
+//! wallet process serves it to the node, and the node serves its proxy to
+//! the front end, so every call goes front end -> node -> wallet process.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bitcoin::{Amount, Txid};
+use interfaces::{Wallet, WalletBalances};
+
+use crate::client::ConnectionHandle;
+use crate::connection::Connection;
+use crate::error::IpcError;
+use crate::event_loop::Local;
+use crate::proxy::{OnDisconnect, Proxy};
+use crate::wallet_capnp::wallet;
+use crate::{ipc_client_method, ipc_server_method};
+
+/// A wallet in another process.
+pub struct WalletClient {
+    pub proxy: Proxy<wallet::Client>,
+    pub on_disconnect: OnDisconnect,
+}
+
+impl Wallet for WalletClient {
+    ipc_client_method!("Wallet", get_wallet_name, get_wallet_name_request, () -> String);
+    ipc_client_method!("Wallet", get_balances, get_balances_request, () -> Result<WalletBalances, String>);
+    ipc_client_method!("Wallet", get_new_address, get_new_address_request, (label: str, address_type: str) -> Result<String, String>);
+    ipc_client_method!("Wallet", send_to_address, send_to_address_request, (address: str, amount: val Amount) -> Result<Txid, String>);
+    ipc_client_method!("Wallet", is_crypted, is_crypted_request, () -> bool);
+    ipc_client_method!("Wallet", is_locked, is_locked_request, () -> bool);
+    ipc_client_method!("Wallet", lock, lock_request, () -> Result<(), String>);
+    ipc_client_method!("Wallet", unlock, unlock_request, (passphrase: str, timeout_secs: val i64) -> Result<(), String>);
+}
+
+/// Serves one wallet to the peer.
+pub struct WalletServer {
+    pub connection: Rc<Connection>,
+    pub inner: Arc<dyn Wallet>,
+}
+
+impl wallet::Server for WalletServer {
+    async fn destroy(
+        self: capnp::capability::Rc<Self>,
+        _: wallet::DestroyParams,
+        _: wallet::DestroyResults,
+    ) -> Result<(), capnp::Error> {
+        Ok(())
+    }
+
+    ipc_server_method!("Wallet", get_wallet_name, wallet::GetWalletNameParams, wallet::GetWalletNameResults, () -> String);
+    ipc_server_method!("Wallet", get_balances, wallet::GetBalancesParams, wallet::GetBalancesResults, () -> Result<WalletBalances, String>);
+    ipc_server_method!("Wallet", get_new_address, wallet::GetNewAddressParams, wallet::GetNewAddressResults, (label: str, address_type: str) -> Result<String, String>);
+    ipc_server_method!("Wallet", send_to_address, wallet::SendToAddressParams, wallet::SendToAddressResults, (address: str, amount: val Amount) -> Result<Txid, String>);
+    ipc_server_method!("Wallet", is_crypted, wallet::IsCryptedParams, wallet::IsCryptedResults, () -> bool);
+    ipc_server_method!("Wallet", is_locked, wallet::IsLockedParams, wallet::IsLockedResults, () -> bool);
+    ipc_server_method!("Wallet", lock, wallet::LockParams, wallet::LockResults, () -> Result<(), String>);
+    ipc_server_method!("Wallet", unlock, wallet::UnlockParams, wallet::UnlockResults, (passphrase: str, timeout_secs: val i64) -> Result<(), String>);
+}
+
+/// Fills a `List(Wallet)` result with a server for each wallet.
+pub(crate) fn serve_list(
+    connection: &Rc<Connection>,
+    wallets: Vec<Arc<dyn Wallet>>,
+    mut list: capnp::capability_list::Builder<'_, wallet::Client>,
+) {
+    for (index, inner) in wallets.into_iter().enumerate() {
+        let server = WalletServer {
+            connection: connection.clone(),
+            inner,
+        };
+        list.set(
+            index as u32,
+            capnp_rpc::new_client::<wallet::Client, _>(server)
+                .client
+                .hook,
+        );
+    }
+}
+
+/// The capabilities of a received `List(Wallet)`, held for other threads.
+/// Call on the loop thread.
+pub(crate) fn take_list(
+    list: capnp::Result<capnp::capability_list::Reader<'_, wallet::Client>>,
+) -> Result<Vec<Local<wallet::Client>>, IpcError> {
+    let list = list.map_err(|e| IpcError::Protocol(e.to_string()))?;
+    list.iter()
+        .map(|client| {
+            client
+                .map(Local::new)
+                .map_err(|e| IpcError::Protocol(e.to_string()))
+        })
+        .collect()
+}
+
+/// Wraps received wallet capabilities as [`Wallet`]s; after a failed call
+/// reports it and returns none.
+pub(crate) fn proxies(
+    connection: &Arc<ConnectionHandle>,
+    on_disconnect: &OnDisconnect,
+    outcome: Result<Vec<Local<wallet::Client>>, IpcError>,
+) -> Vec<Arc<dyn Wallet>> {
+    match outcome {
+        Ok(clients) => clients
+            .into_iter()
+            .map(|client| {
+                Arc::new(WalletClient {
+                    proxy: Proxy {
+                        connection: connection.clone(),
+                        client,
+                    },
+                    on_disconnect: on_disconnect.clone(),
+                }) as Arc<dyn Wallet>
+            })
+            .collect(),
+        Err(error) => {
+            on_disconnect(&error);
+            Vec::new()
+        }
+    }
+}
