@@ -1,12 +1,13 @@
 //! c1pzo's IPC layer, wire-compatible with Bitcoin Core's multiprocess
-//! binaries. Here so far: the Cap'n Proto schemas (`schema/`) and the code
-//! capnpc generates from them; libmultiprocess's thread model (`ThreadMap`,
-//! named workers, pools, `Context` dispatch) in [`threads`]; and [`serve`],
-//! an `Init` with `Echo` served on a stream or a listener; [`process`],
-//! spawning a child with `-ipcfd`; and [`listen`], unix socket addresses.
-//! Still to come: the event-loop thread for synchronous callers, the
-//! `-ipcbind`/`-ipcconnect` options, tcp with a cookie,
-//! `-debug=ipc`, and proxies for the `crates/interfaces` traits.
+//! binaries: the Cap'n Proto schemas (`schema/`) and the code capnpc
+//! generates from them; one event loop per process ([`event_loop`]);
+//! libmultiprocess's thread model (`ThreadMap`, named workers, pools,
+//! `Context` dispatch) in [`threads`]; [`serve`] and [`client`], `Init`
+//! on a stream or a listener; [`process`], spawning a child with
+//! `-ipcfd`; [`listen`], `-ipcbind`/`-ipcconnect` addresses and the tcp
+//! cookie; `-debug=ipc` in [`log`]; and proxies for the
+//! `crates/interfaces` traits ([`proxy`], [`chain`], [`wallet_loader`],
+//! [`node`], [`wallet`], [`mining`]).
 
 capnp::generated_code!(pub mod proxy_capnp);
 capnp::generated_code!(pub mod common_capnp);
