@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use bitcoin::BlockHash;
 use interfaces::rpc::RpcError;
-use interfaces::{BlockTip, Node, Wallet};
+use interfaces::{BlockTip, Node};
 use serde_json::Value;
 
-use crate::connection::{run_on_worker, Connection, ServerRequest};
-use crate::error::IpcError;
+use crate::connection::Connection;
 use crate::node_capnp::node;
 use crate::proxy::{OnDisconnect, Proxy};
 use crate::{ipc_client_method, ipc_server_method};
@@ -32,25 +31,7 @@ impl Node for NodeClient {
     ipc_client_method!("Node", start_shutdown, start_shutdown_request, () -> ());
     ipc_client_method!("Node", shutdown_requested, shutdown_requested_request, () -> bool);
 
-    fn get_wallets(&self) -> Vec<Arc<dyn Wallet>> {
-        let (connection, client) = (self.proxy.connection.local().key(), self.proxy.client.key());
-        let outcome = self
-            .proxy
-            .connection
-            .handle()
-            .sync(move |caller| async move {
-                let connection = connection.get().ok_or(IpcError::Disconnected)?;
-                let client = client.get().ok_or(IpcError::Disconnected)?;
-                let mut request = client.get_wallets_request();
-                connection.set_context(&caller, request.get().init_context())?;
-                let response = connection.call(&caller, "Node.getWallets", request).await?;
-                let results = response
-                    .get()
-                    .map_err(|e| IpcError::Protocol(e.to_string()))?;
-                crate::wallet::take_list(results.get_result())
-            });
-        crate::wallet::proxies(&self.proxy.connection, &self.on_disconnect, outcome)
-    }
+    crate::ipc_client_wallets_method!("Node.getWallets", get_wallets, get_wallets_request);
 }
 
 /// Serves a `Node` to the peer.
@@ -77,26 +58,10 @@ impl node::Server for NodeServer {
     ipc_server_method!("Node", start_shutdown, node::StartShutdownParams, node::StartShutdownResults, () -> ());
     ipc_server_method!("Node", shutdown_requested, node::ShutdownRequestedParams, node::ShutdownRequestedResults, () -> bool);
 
-    async fn get_wallets(
-        self: capnp::capability::Rc<Self>,
-        params: node::GetWalletsParams,
-        mut results: node::GetWalletsResults,
-    ) -> Result<(), capnp::Error> {
-        let label = "Node.getWallets";
-        let params = params.get()?;
-        let request = ServerRequest::received(label, &params);
-        let inner = self.inner.clone();
-        let wallets = run_on_worker(
-            &self.connection,
-            label,
-            &request,
-            params.get_context(),
-            move || inner.get_wallets(),
-        )
-        .await?;
-        let list = results.get().init_result(wallets.len() as u32);
-        crate::wallet::serve_list(&self.connection, wallets, list);
-        request.responded(label, &"(result = <capabilities>)");
-        Ok(())
-    }
+    crate::ipc_server_wallets_method!(
+        "Node.getWallets",
+        get_wallets,
+        node::GetWalletsParams,
+        node::GetWalletsResults
+    );
 }

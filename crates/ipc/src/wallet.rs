@@ -60,7 +60,7 @@ impl wallet::Server for WalletServer {
 }
 
 /// Fills a `List(Wallet)` result with a server for each wallet.
-pub(crate) fn serve_list(
+pub fn serve_list(
     connection: &Rc<Connection>,
     wallets: Vec<Arc<dyn Wallet>>,
     mut list: capnp::capability_list::Builder<'_, wallet::Client>,
@@ -81,7 +81,7 @@ pub(crate) fn serve_list(
 
 /// The capabilities of a received `List(Wallet)`, held for other threads.
 /// Call on the loop thread.
-pub(crate) fn take_list(
+pub fn take_list(
     list: capnp::Result<capnp::capability_list::Reader<'_, wallet::Client>>,
 ) -> Result<Vec<Local<wallet::Client>>, IpcError> {
     let list = list.map_err(|e| IpcError::Protocol(e.to_string()))?;
@@ -96,7 +96,7 @@ pub(crate) fn take_list(
 
 /// Wraps received wallet capabilities as [`Wallet`]s; after a failed call
 /// reports it and returns none.
-pub(crate) fn proxies(
+pub fn proxies(
     connection: &Arc<ConnectionHandle>,
     on_disconnect: &OnDisconnect,
     outcome: Result<Vec<Local<wallet::Client>>, IpcError>,
@@ -119,4 +119,63 @@ pub(crate) fn proxies(
             Vec::new()
         }
     }
+}
+
+/// A client method returning `List(Wallet)` (`WalletLoader.getWallets`,
+/// `Node.getWallets`): the wallets as proxies, none after a failed call.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_client_wallets_method {
+    ($label:literal, $method:ident, $request:ident) => {
+        fn $method(&self) -> Vec<std::sync::Arc<dyn interfaces::Wallet>> {
+            let (connection, client) =
+                (self.proxy.connection.local().key(), self.proxy.client.key());
+            let outcome = self
+                .proxy
+                .connection
+                .handle()
+                .sync(move |caller| async move {
+                    let connection = connection.get().ok_or($crate::IpcError::Disconnected)?;
+                    let client = client.get().ok_or($crate::IpcError::Disconnected)?;
+                    let mut request = client.$request();
+                    connection.set_context(&caller, request.get().init_context())?;
+                    let response = connection.call(&caller, $label, request).await?;
+                    let results = response
+                        .get()
+                        .map_err(|e| $crate::IpcError::Protocol(e.to_string()))?;
+                    $crate::wallet::take_list(results.get_result())
+                });
+            $crate::wallet::proxies(&self.proxy.connection, &self.on_disconnect, outcome)
+        }
+    };
+}
+
+/// The server side of [`ipc_client_wallets_method!`]: runs the trait
+/// method on the context's worker and serves each wallet it returns.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_server_wallets_method {
+    ($label:literal, $method:ident, $params:ty, $results:ty) => {
+        async fn $method(
+            self: capnp::capability::Rc<Self>,
+            params: $params,
+            mut results: $results,
+        ) -> Result<(), capnp::Error> {
+            let params = params.get()?;
+            let request = $crate::connection::ServerRequest::received($label, &params);
+            let inner = self.inner.clone();
+            let wallets = $crate::connection::run_on_worker(
+                &self.connection,
+                $label,
+                &request,
+                params.get_context(),
+                move || inner.$method(),
+            )
+            .await?;
+            let list = results.get().init_result(wallets.len() as u32);
+            $crate::wallet::serve_list(&self.connection, wallets, list);
+            request.responded($label, &"(result = <capabilities>)");
+            Ok(())
+        }
+    };
 }
