@@ -20,6 +20,8 @@ use ipc::listen::Stream;
 
 /// Sequential calls per latency figure.
 const CALLS: usize = 20_000;
+/// Interleaved rounds the latency calls are split over.
+const ROUNDS: usize = 5;
 /// Calls per in-flight figure.
 const IN_FLIGHT_CALLS: usize = 64 * 500;
 const SPAWNS: usize = 30;
@@ -29,6 +31,17 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bins = bin_dir()?;
+    // `--profile`: only the blocking Context call, many times over, for a
+    // profiler to watch (`perf record -g -- ipc_bench --pinned --profile`).
+    if args.iter().any(|a| a == "--profile") {
+        if args.iter().any(|a| a == "--pinned") {
+            pin_to_cpu0()?;
+        }
+        for _ in 0..10 {
+            println!("{}", latency(context_call(&bins)?));
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--pinned") {
         pin_to_cpu0()?;
         let figures = measure(&bins)?;
@@ -104,11 +117,27 @@ fn pin_to_cpu0() -> Result<()> {
 }
 
 fn measure(bins: &Path) -> Result<serde_json::Value> {
+    // The latency figures are taken in interleaved rounds and pooled, so
+    // a machine that drifts (a VM's neighbours) moves every row alike
+    // instead of whichever ran last.
+    let mut raw = Vec::new();
+    let mut plain = Vec::new();
+    let mut plain_c1pzo = Vec::new();
+    let mut from_loop = Vec::new();
+    let mut blocking = Vec::new();
+    for _ in 0..ROUNDS {
+        raw.extend(raw_ping_pong(bins)?);
+        plain.extend(plain_capnp(bins, Transport::Tokio)?);
+        plain_c1pzo.extend(plain_capnp(bins, Transport::C1pzo)?);
+        from_loop.extend(context_from_loop(bins)?);
+        blocking.extend(context_call(bins)?);
+    }
     Ok(serde_json::json!({
-        "raw_socketpair_us": latency(raw_ping_pong(bins)?),
-        "plain_capnp_rpc_us": latency(plain_capnp(bins)?),
-        "context_call_from_loop_us": latency(context_from_loop(bins)?),
-        "context_call_us": latency(context_call(bins)?),
+        "raw_socketpair_us": latency(raw),
+        "plain_capnp_rpc_us": latency(plain),
+        "plain_capnp_rpc_c1pzo_transport_us": latency(plain_c1pzo),
+        "context_call_from_loop_us": latency(from_loop),
+        "context_call_us": latency(blocking),
         "plain_capnp_64_in_flight_calls_per_s": plain_in_flight(bins)?,
         "context_64_threads_calls_per_s": context_threads(bins)?,
         "spawn_to_first_reply_ms": spawn_to_first_reply(bins)?,
@@ -128,11 +157,11 @@ fn latency(mut samples: Vec<Duration>) -> serde_json::Value {
 }
 
 fn timed(mut call: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
-    for _ in 0..CALLS / 10 {
+    for _ in 0..CALLS / ROUNDS / 10 {
         call()?; // warm-up
     }
-    let mut samples = Vec::with_capacity(CALLS);
-    for _ in 0..CALLS {
+    let mut samples = Vec::with_capacity(CALLS / ROUNDS);
+    for _ in 0..CALLS / ROUNDS {
         let start = Instant::now();
         call()?;
         samples.push(start.elapsed());
@@ -154,18 +183,38 @@ fn raw_ping_pong(bins: &Path) -> Result<Vec<Duration>> {
     Ok(samples)
 }
 
+/// Which byte stream carries a plain capnp-rpc call, on both ends.
+#[derive(Clone, Copy)]
+enum Transport {
+    /// tokio's `UnixStream`, as a plain capnp-rpc program has it.
+    Tokio,
+    /// c1pzo's read-only-watched socket (`ipc::transport`).
+    C1pzo,
+}
+
 /// A test peer's Tester, driven straight from this thread's event loop
 /// (no hop to another thread on our side).
 fn with_loop_tester<T>(
     bins: &Path,
+    transport: Transport,
     body: impl AsyncFnOnce(tester::Client) -> Result<T>,
 ) -> Result<T> {
-    let spawned = ipc::process::spawn(&bins.join("c1pzo-ipc-test"))?;
+    let spawned = ipc::process::spawn_with(&bins.join("c1pzo-ipc-test"), |command| {
+        if let Transport::Tokio = transport {
+            command.env("C1PZO_IPC_TEST_ROLE", "plain");
+        }
+    })?;
     let stream = spawned.stream.try_clone()?;
-    stream.set_nonblocking(true)?;
     let result = LoopHandle::block_on_here(|_loop| async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
-        let (connection, bootstrap) = ipc::connection::connect_stream(stream);
+        let (connection, bootstrap) = match transport {
+            Transport::Tokio => {
+                stream.set_nonblocking(true)?;
+                ipc::connection::connect_stream(tokio::net::UnixStream::from_std(stream)?)
+            }
+            Transport::C1pzo => {
+                ipc::connection::connect_stream(ipc::transport::SocketStream::new(stream)?)
+            }
+        };
         let init: test_init::Client = capnp::capability::FromClientHook::cast_to(bootstrap);
         let map = init.construct(connection.thread_map());
         let mut make_thread = map.make_thread_request();
@@ -183,11 +232,11 @@ fn with_loop_tester<T>(
 }
 
 async fn timed_async(mut call: impl AsyncFnMut() -> Result<()>) -> Result<Vec<Duration>> {
-    for _ in 0..CALLS / 10 {
+    for _ in 0..CALLS / ROUNDS / 10 {
         call().await?;
     }
-    let mut samples = Vec::with_capacity(CALLS);
-    for _ in 0..CALLS {
+    let mut samples = Vec::with_capacity(CALLS / ROUNDS);
+    for _ in 0..CALLS / ROUNDS {
         let start = Instant::now();
         call().await?;
         samples.push(start.elapsed());
@@ -195,8 +244,8 @@ async fn timed_async(mut call: impl AsyncFnMut() -> Result<()>) -> Result<Vec<Du
     Ok(samples)
 }
 
-fn plain_capnp(bins: &Path) -> Result<Vec<Duration>> {
-    with_loop_tester(bins, async |tester| {
+fn plain_capnp(bins: &Path, transport: Transport) -> Result<Vec<Duration>> {
+    with_loop_tester(bins, transport, async |tester| {
         timed_async(async || {
             let mut request = tester.plain_echo_request();
             request.get().set_echo("ping");
@@ -208,7 +257,7 @@ fn plain_capnp(bins: &Path) -> Result<Vec<Duration>> {
 }
 
 fn plain_in_flight(bins: &Path) -> Result<f64> {
-    with_loop_tester(bins, async |tester| {
+    with_loop_tester(bins, Transport::Tokio, async |tester| {
         let start = Instant::now();
         let mut pending = futures::stream::FuturesUnordered::new();
         let mut sent = 0;
@@ -235,9 +284,8 @@ fn plain_in_flight(bins: &Path) -> Result<f64> {
 fn context_from_loop(bins: &Path) -> Result<Vec<Duration>> {
     let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
     let stream = spawned.stream.try_clone()?;
-    stream.set_nonblocking(true)?;
     let samples = LoopHandle::block_on_here(|_loop| async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
+        let stream = ipc::transport::SocketStream::new(stream)?;
         let (connection, bootstrap) = ipc::connection::connect_stream(stream);
         let init: ipc::init_capnp::init::Client =
             capnp::capability::FromClientHook::cast_to(bootstrap);
@@ -352,6 +400,10 @@ fn render(f: &serde_json::Value) -> String {
         "plain_capnp_rpc_us",
     );
     md += &row(
+        "plain capnp-rpc call over c1pzo's socket transport",
+        "plain_capnp_rpc_c1pzo_transport_us",
+    );
+    md += &row(
         "Echo.echo with Context, sent from the loop",
         "context_call_from_loop_us",
     );
@@ -361,6 +413,19 @@ fn render(f: &serde_json::Value) -> String {
     );
     md += "| libmultiprocess Context call (issue's figure, same machine class) | 138 | 282 |\n";
     md += "| plain capnp-rpc (issue's figure) | 21 | 31 |\n\n";
+    let ratio = |pin: &str| {
+        let median = |key: &str| f[pin][key]["median"].as_f64().unwrap_or(f64::NAN);
+        format!(
+            "{:.2}x",
+            median("context_call_us") / median("plain_capnp_rpc_us")
+        )
+    };
+    md += &format!(
+        "c1pzo's blocking Context call over plain capnp-rpc (medians; target 1.5x): \
+         {} pinned, {} unpinned.\n\n",
+        ratio("pinned"),
+        ratio("unpinned"),
+    );
     md += &format!(
         "Throughput, calls/s: plain capnp-rpc with 64 in flight: {} pinned, {} unpinned; \
          Echo.echo from 64 threads at once: {} pinned, {} unpinned.\n\n",

@@ -15,6 +15,7 @@ use crate::event_loop::{Local, LoopHandle};
 use crate::init_capnp::init;
 use crate::listen::Stream;
 use crate::proxy_capnp::thread_map;
+use crate::transport::SocketStream;
 
 /// A connection held from any thread. The socket closes when the last
 /// client made through it is dropped.
@@ -82,14 +83,8 @@ pub fn connect<C: Construct>(
 ) -> Result<(Arc<ConnectionHandle>, Local<C>), IpcError> {
     handle.sync(move |_caller| async move {
         let (connection, bootstrap) = match stream {
-            Stream::Unix(stream) => {
-                stream.set_nonblocking(true).map_err(io)?;
-                connect_stream(tokio::net::UnixStream::from_std(stream).map_err(io)?)
-            }
-            Stream::Tcp(stream) => {
-                stream.set_nonblocking(true).map_err(io)?;
-                connect_stream(tokio::net::TcpStream::from_std(stream).map_err(io)?)
-            }
+            Stream::Unix(stream) => connect_stream(SocketStream::new(stream).map_err(io)?),
+            Stream::Tcp(stream) => connect_stream(SocketStream::new(stream).map_err(io)?),
         };
         let bootstrap: C = bootstrap.cast_to();
         connection.set_peer_threads(bootstrap.construct(connection.thread_map()));

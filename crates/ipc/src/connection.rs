@@ -44,14 +44,13 @@ struct ClientThreads {
     remote: thread::Client,
     callback: thread::Client,
     /// The local thread's mailbox; closed once that thread has exited.
-    waiter: std::sync::mpsc::Sender<crate::event_loop::Job>,
+    waiter: crate::mailbox::Sender<crate::event_loop::Job>,
 }
 
 impl ClientThreads {
-    /// Whether the local thread still exists. (A no-op job costs the
-    /// thread nothing; a send to an exited thread fails.)
+    /// Whether the local thread still exists (its mailbox goes with it).
     fn alive(&self) -> bool {
-        self.waiter.send(Box::new(|| {})).is_ok()
+        self.waiter.is_connected()
     }
 }
 
@@ -152,11 +151,12 @@ impl Connection {
                 "IPC client first request from current thread, constructing waiter"
             );
             let mut request = map.make_thread_request();
-            request.get().set_name(caller.name.as_str());
+            request.get().set_name(&*caller.name);
             let remote = request.send().pipeline.get_result();
-            let callback = self
-                .threads
-                .export(Worker::waiting(caller.name.clone(), caller.jobs.clone()));
+            let callback = self.threads.export(Worker::waiting(
+                caller.name.to_string(),
+                caller.jobs.clone(),
+            ));
             entry.insert(ClientThreads {
                 remote,
                 callback,

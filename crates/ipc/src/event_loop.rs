@@ -11,9 +11,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::error::IpcError;
+use crate::mailbox::{self, Receiver, Sender};
 
 /// Work sent to a thread: a closure for the loop, a call or callback for a
 /// worker or waiting thread.
@@ -159,9 +160,9 @@ fn forget_objects() {
 pub struct Caller {
     pub thread: std::thread::ThreadId,
     /// The caller's tag, used as the name of the thread made for it.
-    pub name: String,
+    pub name: Arc<str>,
     /// Jobs sent here run on the caller while it waits.
-    pub jobs: mpsc::Sender<Job>,
+    pub jobs: Sender<Job>,
 }
 
 /// A value owned by the event loop, held from any thread. The value itself
@@ -244,14 +245,17 @@ impl<T: 'static> Drop for Local<T> {
 /// A thread's mailbox while it waits for an IPC reply: the reply arrives
 /// as a job, and so do callbacks the peer addresses to this thread.
 pub struct Waiter {
-    jobs: mpsc::Sender<Job>,
-    queue: mpsc::Receiver<Job>,
+    jobs: Sender<Job>,
+    queue: Receiver<Job>,
+    /// This thread's log tag, worked out once rather than on every call.
+    tag: Arc<str>,
 }
 
 thread_local! {
     static WAITER: Waiter = {
-        let (jobs, queue) = mpsc::channel();
-        Waiter { jobs, queue }
+        let (jobs, queue) = mailbox::mailbox();
+        let tag = crate::log::thread_tag().into();
+        Waiter { jobs, queue, tag }
     };
 }
 
@@ -260,26 +264,28 @@ thread_local! {
 /// error rather than a hang.
 struct Reply<T> {
     slot: Arc<Mutex<Option<Result<T, IpcError>>>>,
-    jobs: mpsc::Sender<Job>,
+    jobs: Sender<Job>,
     sent: bool,
 }
 
-impl<T: Send + 'static> Reply<T> {
+impl<T> Reply<T> {
     fn send(mut self, result: Result<T, IpcError>) {
         self.sent = true;
-        let slot = self.slot.clone();
-        let _ = self.jobs.send(Box::new(move || {
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-        }));
+        self.fill(result);
+    }
+
+    /// Puts `result` in the slot and wakes the waiter to look at it (a
+    /// no-op job: zero-sized, so boxing it allocates nothing).
+    fn fill(&self, result: Result<T, IpcError>) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        let _ = self.jobs.send(Box::new(|| {}));
     }
 }
 
 impl<T> Drop for Reply<T> {
     fn drop(&mut self) {
         if !self.sent {
-            *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Err(IpcError::LoopStopped));
-            // Wake the waiter; the job itself has nothing left to do.
-            let _ = self.jobs.send(Box::new(|| {}));
+            self.fill(Err(IpcError::LoopStopped));
         }
     }
 }
@@ -300,7 +306,7 @@ impl Waiter {
     fn caller(&self) -> Caller {
         Caller {
             thread: std::thread::current().id(),
-            name: crate::log::thread_tag(),
+            name: self.tag.clone(),
             jobs: self.jobs.clone(),
         }
     }
@@ -313,9 +319,9 @@ impl Waiter {
                 return result;
             }
             match self.queue.recv() {
-                Ok(job) => job(),
+                Some(job) => job(),
                 // Cannot happen: this thread holds a sender itself.
-                Err(_) => return Err(IpcError::LoopStopped),
+                None => return Err(IpcError::LoopStopped),
             }
         }
     }

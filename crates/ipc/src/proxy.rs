@@ -179,6 +179,17 @@ macro_rules! ipc_borrow {
     };
 }
 
+/// The schema's (camelCase) name of the parameter `$arg`, worked out once.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ipc_field_name {
+    ($arg:ident) => {{
+        static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        NAME.get_or_init(|| $crate::wire::camel(stringify!($arg)))
+            .as_str()
+    }};
+}
+
 /// One client method: sends the call and returns the decoded result, or
 /// the [`Fallback`] after reporting the error.
 #[macro_export]
@@ -207,7 +218,7 @@ macro_rules! ipc_client_method {
                     #[allow(unused_mut, unused_variables)]
                     let mut dynamic = capnp::dynamic_value::Builder::from(params)
                         .downcast::<capnp::dynamic_struct::Builder>();
-                    $($arg.put(&mut dynamic, &$crate::wire::camel(stringify!($arg)))
+                    $($arg.put(&mut dynamic, $crate::ipc_field_name!($arg))
                         .map_err(|e| $crate::IpcError::Protocol(e.to_string()))?;)*
                 }
                 let response = connection.call(&caller, label, request).await?;
@@ -273,7 +284,7 @@ macro_rules! ipc_server_method {
             let dynamic = capnp::dynamic_value::Reader::from(params)
                 .downcast::<capnp::dynamic_struct::Reader>();
             $(let $arg: $crate::ipc_owned_type!($mode $($t)?) =
-                $crate::wire::Wire::take(&dynamic, &$crate::wire::camel(stringify!($arg)))?;)*
+                $crate::wire::Wire::take(&dynamic, $crate::ipc_field_name!($arg))?;)*
             let inner = self.inner.clone();
             let value = $crate::connection::run_on_worker(
                 &self.connection,

@@ -19,6 +19,7 @@ use crate::listen::{check_cookie, Listener};
 use crate::log::Level;
 use crate::proxy::Proxy;
 use crate::proxy_capnp::{context, thread};
+use crate::transport::SocketStream;
 use crate::wallet_loader::WalletLoaderServer;
 
 /// What Bitcoin Core answers on the retired `makeMiningOld2` ordinal, as
@@ -376,10 +377,8 @@ pub fn serve_parent_with(
     stream: UnixStream,
     bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
 ) -> std::io::Result<()> {
-    stream.set_nonblocking(true)?;
     LoopHandle::block_on_here(|_loop| async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
-        serve_stream(stream, bootstrap).await;
+        serve_stream(SocketStream::new(stream)?, bootstrap).await;
         Ok(())
     })?
 }
@@ -401,6 +400,9 @@ pub async fn accept(
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
+                        let Ok(stream) = stream.into_std().and_then(SocketStream::new) else {
+                            continue;
+                        };
                         tokio::task::spawn_local(serve_stream(stream, bootstrap.clone()));
                     }
                     Err(_) => pause().await,
@@ -425,7 +427,9 @@ pub async fn accept(
                                 return;
                             }
                             let _ = stream.set_nodelay(true);
-                            serve_stream(stream, bootstrap).await;
+                            if let Ok(stream) = stream.into_std().and_then(SocketStream::new) {
+                                serve_stream(stream, bootstrap).await;
+                            }
                         });
                     }
                     Err(_) => pause().await,

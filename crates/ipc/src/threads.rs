@@ -7,6 +7,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::mpsc;
 
+use crate::mailbox::{self, Sender};
+
 use capnp_rpc::CapabilityServerSet;
 
 use crate::proxy_capnp::{thread, thread_map};
@@ -47,7 +49,7 @@ fn spawn_worker_thread(
 /// (where the peer's callbacks to it run).
 pub struct Worker {
     name: String,
-    jobs: mpsc::Sender<Job>,
+    jobs: Sender<Job>,
     /// Held by threads a peer made, so the connection knows how many live.
     _slot: Option<ThreadSlot>,
 }
@@ -64,9 +66,9 @@ impl Drop for ThreadSlot {
 impl Worker {
     /// One thread of its own, made for the peer thread `client_name`.
     pub fn start(client_name: &str) -> std::io::Result<Worker> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mailbox::mailbox::<Job>();
         // Ends when every sender (the capability and its clones) is gone.
-        let name = spawn_worker_thread(format!("(from {client_name})"), move || queue.recv().ok())?;
+        let name = spawn_worker_thread(format!("(from {client_name})"), move || queue.recv())?;
         Ok(Worker {
             name,
             jobs,
@@ -77,14 +79,11 @@ impl Worker {
     /// `count` threads sharing one queue, as libmultiprocess's pool: a call
     /// goes to whichever thread is free first, never behind a busy one.
     pub fn start_pool(count: u32) -> std::io::Result<Worker> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        let (jobs, queue) = mailbox::mailbox::<Job>();
+        let queue = std::sync::Arc::new(queue);
         for i in 0..count.max(1) {
             let queue = queue.clone();
-            // Hold the lock only to take a job, not to run it.
-            spawn_worker_thread(format!("(pool/{i})"), move || {
-                queue.lock().ok().and_then(|queue| queue.recv().ok())
-            })?;
+            spawn_worker_thread(format!("(pool/{i})"), move || queue.recv())?;
         }
         Ok(Worker {
             name: format!("{}-{} (pool)", crate::log::exe_name(), std::process::id()),
@@ -94,7 +93,7 @@ impl Worker {
     }
 
     /// A client thread, reached through the jobs it runs while it waits.
-    pub fn waiting(name: String, jobs: mpsc::Sender<Job>) -> Worker {
+    pub fn waiting(name: String, jobs: Sender<Job>) -> Worker {
         Worker {
             name,
             jobs,

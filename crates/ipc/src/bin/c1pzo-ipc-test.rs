@@ -13,14 +13,16 @@ fn main() -> ExitCode {
             Arc::new(|_, line| eprintln!("[ipc] {line}")),
         );
     }
-    // The benchmark's floor: bytes straight back, no Cap'n Proto.
-    let raw = std::env::var("C1PZO_IPC_TEST_ROLE").as_deref() == Ok("raw");
+    let role = std::env::var("C1PZO_IPC_TEST_ROLE").unwrap_or_default();
     match ipc::process::spawned_socket(&args) {
         Ok(Some(stream)) => {
-            let served = if raw {
-                bounce(stream)
-            } else {
-                ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap)
+            let served = match role.as_str() {
+                // The benchmark's floor: bytes straight back, no Cap'n Proto.
+                "raw" => bounce(stream),
+                // The benchmark's baseline: tokio's own UnixStream under
+                // capnp-rpc, as a plain capnp-rpc program would have it.
+                "plain" => serve_on_tokio_stream(stream),
+                _ => ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap),
             };
             match served {
                 Ok(()) => ExitCode::SUCCESS,
@@ -41,6 +43,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve_on_tokio_stream(stream: std::os::unix::net::UnixStream) -> std::io::Result<()> {
+    stream.set_nonblocking(true)?;
+    ipc::event_loop::LoopHandle::block_on_here(|_loop| async move {
+        let stream = tokio::net::UnixStream::from_std(stream)?;
+        ipc::connection::serve_stream(stream, ipc::testing::test_bootstrap).await;
+        Ok(())
+    })?
 }
 
 /// Writes back whatever arrives until the parent hangs up.
