@@ -1,15 +1,24 @@
-//! The byte stream under a connection: a unix or tcp socket watched by the
-//! event loop for reading only.
+//! The byte stream under a connection: a unix or tcp socket on the event
+//! loop, with its writes made directly and its wake-ups chosen for the
+//! CPUs the process may use.
 //!
-//! Why not tokio's `UnixStream`: it asks epoll for both readable and
-//! writable edges, and on a unix socket every message the peer *reads*
-//! raises a writable edge on the sender's side. So each request and each
-//! reply wakes the other process's event loop once for nothing: an extra
-//! pair of context switches per call, the largest single cost left in a
-//! pinned IPC call. Writes here go straight to the socket; only a write
-//! the kernel refuses (a full buffer, rare for RPC-sized messages) sets up
-//! a writable watch, on a duplicate descriptor that is dropped again once
-//! the write has gone through.
+//! A unix socket raises a writable edge on the sender each time the peer
+//! *reads* a message, so a loop that watches writable edges (as tokio's
+//! `UnixStream` does) is woken once per message for nothing. What that
+//! costs depends on the CPUs (`cargo xtask bench ipc`, this VM):
+//! - Confined to one CPU, each such wake-up is a pair of context switches
+//!   on the CPU the call itself needs: a blocking Context call took 29 us
+//!   with them and 22 us without. So there the socket is watched for
+//!   readable edges only.
+//! - On several CPUs the wake-up lands on an idle CPU while the peer works
+//!   on the request, and leaves that CPU polling (not halted) when the
+//!   reply arrives a few microseconds later: the same call took 60 us with
+//!   it and 95-100 us without. So there writable edges are watched too.
+//!
+//! Writes go straight to the socket either way; only a write the kernel
+//! refuses (a full buffer, rare for RPC-sized messages) waits for space,
+//! through a writable watch on a duplicate descriptor that is dropped
+//! again once the write has gone through.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -19,7 +28,7 @@ use std::task::{ready, Context, Poll};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
-/// A non-blocking unix or tcp socket registered for readability only.
+/// A non-blocking unix or tcp socket registered with the loop.
 pub struct SocketStream {
     read: AsyncFd<OwnedFd>,
     /// Present only while a write waits for buffer space.
@@ -33,13 +42,36 @@ impl SocketStream {
         let socket: OwnedFd = socket.into();
         set_nonblocking(socket.as_raw_fd())?;
         Ok(SocketStream {
-            read: watch(socket, Interest::READABLE)?,
+            read: watch(socket, wake_on())?,
             write: None,
         })
     }
 
     fn fd(&self) -> RawFd {
         self.read.get_ref().as_raw_fd()
+    }
+}
+
+/// The edges the loop is woken by: see the module documentation.
+fn wake_on() -> Interest {
+    if allowed_cpus() == Some(1) {
+        Interest::READABLE
+    } else {
+        Interest::READABLE.add(Interest::WRITABLE)
+    }
+}
+
+/// How many CPUs this thread may run on (its affinity mask; a CPU quota
+/// does not confine the threads to fewer CPUs, so it does not count).
+fn allowed_cpus() -> Option<u32> {
+    // SAFETY: a zeroed cpu_set_t is valid, and sched_getaffinity fills at
+    // most its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        Some(libc::CPU_COUNT(&set) as u32)
     }
 }
 
@@ -174,8 +206,7 @@ mod tests {
 
     /// More than a socket buffer holds: the writer must wait for the
     /// reader, through the writable watch, and every byte must arrive.
-    #[test]
-    fn a_write_larger_than_the_buffer_waits_for_the_reader() {
+    fn large_write_arrives_whole() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -201,5 +232,32 @@ mod tests {
             received == expected,
             "the bytes arrived changed or cut short"
         );
+    }
+
+    #[test]
+    fn a_write_larger_than_the_buffer_waits_for_the_reader() {
+        large_write_arrives_whole();
+    }
+
+    /// The same on one CPU, where the socket is watched for reads only.
+    #[test]
+    fn confined_to_one_cpu_a_large_write_still_arrives() {
+        std::thread::spawn(|| {
+            // SAFETY: a zeroed cpu_set_t is valid; this thread is ours.
+            unsafe {
+                let cpu = libc::sched_getcpu().max(0) as usize;
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                assert_eq!(
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+                    0
+                );
+            }
+            assert_eq!(allowed_cpus(), Some(1));
+            assert_eq!(wake_on(), Interest::READABLE);
+            large_write_arrives_whole();
+        })
+        .join()
+        .unwrap();
     }
 }
