@@ -215,6 +215,21 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
             return Err(error);
         }
     };
+    let connman = match node::net::Connman::start(
+        node.clone(),
+        net_config(&args, &params, &dirs.network)?,
+        runtime.handle(),
+    ) {
+        Ok(connman) => connman,
+        Err(error) => {
+            rpc.request_stop();
+            if let Some(wallets) = wallets {
+                wallets.stop();
+            }
+            cleanup(&cookie, &pid_file);
+            return Err(Fatal(error));
+        }
+    };
     rpc.ready(node.clone());
     if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         node.request_shutdown();
@@ -239,6 +254,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
         }
     });
     logger.info(format_args!("Shutdown: In progress..."));
+    connman.stop();
     // Wallets hear that the chainstate is final before they close
     // (Core's ChainStateFlushed at shutdown).
     node.notifier.flushed(node.chain().tip());
@@ -255,6 +271,60 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     drop(node);
     logger.info(format_args!("Shutdown: done"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// P2P settings from `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
+/// `-maxconnections` and `-peertimeout`.
+fn net_config(
+    args: &Args,
+    params: &ChainParams,
+    network_dir: &Path,
+) -> Result<node::net::NetConfig, Fatal> {
+    let port = match args.get_int("port", params.default_p2p_port as i64) {
+        port @ 1..=65535 => port as u16,
+        other => return Err(Fatal(format!("Invalid port specified in -port: '{other}'"))),
+    };
+    let connect: Vec<String> = if args.is_negated("connect") {
+        vec![]
+    } else {
+        args.get_all("connect")
+            .into_iter()
+            .filter(|c| c != "0")
+            .collect()
+    };
+    let mut listen = Vec::new();
+    if args.get_bool("listen", connect.is_empty()) {
+        let binds = args.get_all("bind");
+        if binds.is_empty() {
+            listen.push(std::net::SocketAddr::from(([0, 0, 0, 0], port)));
+            listen.push(std::net::SocketAddr::from(([0u16; 8], port)));
+        }
+        for bind in binds {
+            let bind = bind.trim_end_matches("=onion");
+            let address = bind
+                .parse::<std::net::SocketAddr>()
+                .ok()
+                .or_else(|| {
+                    bind.trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .ok()
+                        .map(|ip| std::net::SocketAddr::new(ip, port))
+                })
+                .ok_or_else(|| Fatal(format!("Cannot resolve -bind address: '{bind}'")))?;
+            listen.push(address);
+        }
+    }
+    let max_connections = args.get_int("maxconnections", 125).max(0) as usize;
+    let peer_timeout = args.get_int("peertimeout", 60).max(1) as u64;
+    Ok(node::net::NetConfig {
+        magic: params.message_start,
+        listen,
+        connect,
+        addnode: args.get_all("addnode"),
+        max_connections,
+        peer_timeout: std::time::Duration::from_secs(peer_timeout),
+        banlist: network_dir.join("banlist.json"),
+    })
 }
 
 /// The node's wallets: in this process (`c1pzod`) or in a spawned

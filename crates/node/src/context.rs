@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bitcoin::{BlockHash, Transaction, Txid};
@@ -53,6 +53,11 @@ pub struct Node {
     next_registration: Mutex<u64>,
     /// `<datadir>/<chain>/settings.json`, if the node keeps one.
     pub settings_path: Option<PathBuf>,
+    /// The P2P connection manager, once started (weak: it holds the node).
+    pub net: OnceLock<Weak<crate::net::Connman>>,
+    /// Notified whenever the tip moves, for async waiters (P2P
+    /// announcements).
+    pub tip_signal: tokio::sync::Notify,
 }
 
 impl Node {
@@ -79,6 +84,8 @@ impl Node {
             rpc_commands: RwLock::default(),
             next_registration: Mutex::new(0),
             settings_path: None,
+            net: OnceLock::new(),
+            tip_signal: tokio::sync::Notify::new(),
         })
     }
 
@@ -353,6 +360,7 @@ impl Node {
         let (count, signal) = &self.tip_changed;
         *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         signal.notify_all();
+        self.tip_signal.notify_waiters();
     }
 
     /// Blocks until the tip changes, `done` holds, shutdown, or `timeout`.
@@ -383,6 +391,11 @@ impl Node {
     }
 
     /// Asks the node to shut down (the `stop` RPC, SIGINT, SIGTERM).
+    /// The connection manager, if P2P runs.
+    pub fn connman(&self) -> Option<Arc<crate::net::Connman>> {
+        self.net.get().and_then(Weak::upgrade)
+    }
+
     pub fn request_shutdown(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
         self.shutdown_signal.notify_waiters();

@@ -8,6 +8,7 @@ pub mod local_node;
 pub mod mempool;
 pub mod miner;
 pub mod mining;
+pub mod net;
 pub mod notify;
 pub mod rpc;
 

@@ -201,6 +201,21 @@ const CONNECTION_OPTIONS: &[OptionSpec] = &[
         "Accept incoming peer connections (default: 1 unless -connect or -proxy).",
     ),
     OptionSpec::value(
+        "maxconnections",
+        "<n>",
+        Connection,
+        "Maintain at most <n> connections to peers (default: 125).",
+    ),
+    OptionSpec::value(
+        "peertimeout",
+        "<n>",
+        Connection,
+        "Specify a p2p connection timeout delay in seconds. After connecting to a peer, wait this \
+         amount of time before considering disconnection based on inactivity (minimum: 1, \
+         default: 60).",
+    )
+    .debug_only(),
+    OptionSpec::value(
         "port",
         "<port>",
         Connection,

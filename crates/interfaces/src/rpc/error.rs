@@ -32,6 +32,12 @@ pub mod code {
     pub const WALLET_NOT_SPECIFIED: i32 = -19;
     pub const WALLET_ALREADY_LOADED: i32 = -35;
     pub const WALLET_ALREADY_EXISTS: i32 = -36;
+    pub const CLIENT_NOT_CONNECTED: i32 = -9;
+    pub const CLIENT_NODE_ALREADY_ADDED: i32 = -23;
+    pub const CLIENT_NODE_NOT_ADDED: i32 = -24;
+    pub const CLIENT_NODE_NOT_CONNECTED: i32 = -29;
+    pub const CLIENT_INVALID_IP_OR_SUBNET: i32 = -30;
+    pub const CLIENT_P2P_DISABLED: i32 = -31;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod control;
 pub mod encode;
 pub mod http;
 pub mod mining;
+pub mod net;
 pub mod rawtransactions;
 pub mod table;
 pub mod util;

@@ -34,6 +34,7 @@ pub fn methods() -> Vec<&'static Method> {
     all.extend(super::mining::METHODS);
     all.extend(super::rawtransactions::METHODS);
     all.extend(super::util::METHODS);
+    all.extend(super::net::METHODS);
     all
 }
 

@@ -1,4 +1,4 @@
-//! validateaddress, getnetworkinfo (the parts that need no P2P yet).
+//! validateaddress, getnetworkinfo.
 
 use serde_json::{json, Value};
 
@@ -49,19 +49,23 @@ static GETNETWORKINFO: Method = Method {
     category: "network",
     args: &[],
     summary: "Returns an object containing various state info regarding P2P networking.",
-    handler: |_, _| {
+    handler: |node, _| {
+        let connman = node.connman();
+        let peers = connman.as_ref().map_or(vec![], |c| c.peers());
+        let inbound = peers.iter().filter(|p| p.inbound()).count();
+        let services = crate::net::local_services();
         Ok(json!({
             "version": crate::VERSION_NUMBER,
             "subversion": format!("/c1pzo:{}/", env!("CARGO_PKG_VERSION")),
-            "protocolversion": 70016,
-            "localservices": "0000000000000c09",
-            "localservicesnames": ["NETWORK", "WITNESS", "NETWORK_LIMITED", "P2P_V2"],
+            "protocolversion": crate::net::PROTOCOL_VERSION,
+            "localservices": format!("{:016x}", services.to_u64()),
+            "localservicesnames": super::net::service_names(services),
             "localrelay": true,
             "timeoffset": 0,
-            "networkactive": true,
-            "connections": 0,
-            "connections_in": 0,
-            "connections_out": 0,
+            "networkactive": connman.as_ref().is_some_and(|c| c.is_active()),
+            "connections": peers.len(),
+            "connections_in": inbound,
+            "connections_out": peers.len() - inbound,
             "networks": Value::Array(vec![]),
             "relayfee": encode::amount(bitcoin::Amount::from_sat(1000)),
             "incrementalfee": encode::amount(bitcoin::Amount::from_sat(1000)),

@@ -1,0 +1,257 @@
+//! Manual bans (`setban`, `listbanned`, `clearbanned`): subnets whose
+//! peers are refused, kept in `banlist.json` so they outlive a restart,
+//! and the addresses discouraged for misbehaving (not listed, not kept,
+//! as in Core).
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+/// An address or subnet as `setban` takes it: `1.2.3.4`, `1.2.3.0/24`,
+/// `::1`, `2001:db8::/32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subnet {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Subnet {
+    pub fn parse(text: &str) -> Option<Subnet> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let address: IpAddr = address.parse().ok()?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.parse::<u8>().ok().filter(|&p| p <= bits)?,
+            None => bits,
+        };
+        Some(Subnet {
+            network: mask(address, prefix),
+            prefix,
+        })
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = match (self.network, address) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => return false,
+            },
+            _ => address,
+        };
+        address.is_ipv4() == self.network.is_ipv4() && mask(address, self.prefix) == self.network
+    }
+}
+
+impl std::fmt::Display for Subnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+fn mask(address: IpAddr, prefix: u8) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let kept = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - prefix)
+            };
+            IpAddr::V4((bits & kept).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let kept = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - prefix)
+            };
+            IpAddr::V6((bits & kept).into())
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Ban {
+    pub created: i64,
+    pub until: i64,
+}
+
+/// The node's bans and discouragements.
+#[derive(Default)]
+pub struct BanList {
+    bans: BTreeMap<Subnet, Ban>,
+    discouraged: HashSet<IpAddr>,
+    path: Option<PathBuf>,
+}
+
+impl BanList {
+    /// The bans kept at `path` (none if the file is missing; an unreadable
+    /// file is reported and set aside rather than overwritten).
+    pub fn load(path: PathBuf, now: i64) -> Result<BanList, String> {
+        let mut list = BanList {
+            path: Some(path.clone()),
+            ..BanList::default()
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(list),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let parsed: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON ({e})", path.display()))?;
+        for entry in parsed["banned_nets"].as_array().into_iter().flatten() {
+            let (Some(subnet), Some(created), Some(until)) = (
+                entry["address"].as_str().and_then(Subnet::parse),
+                entry["ban_created"].as_i64(),
+                entry["banned_until"].as_i64(),
+            ) else {
+                continue;
+            };
+            if until > now {
+                list.bans.insert(subnet, Ban { created, until });
+            }
+        }
+        Ok(list)
+    }
+
+    pub fn is_banned(&self, address: IpAddr, now: i64) -> bool {
+        self.bans
+            .iter()
+            .any(|(subnet, ban)| ban.until > now && subnet.contains(address))
+    }
+
+    pub fn is_discouraged(&self, address: IpAddr) -> bool {
+        self.discouraged.contains(&address)
+    }
+
+    pub fn discourage(&mut self, address: IpAddr) {
+        self.discouraged.insert(address);
+    }
+
+    /// Adds a ban; false if `subnet` is banned already.
+    pub fn ban(&mut self, subnet: Subnet, ban: Ban) -> bool {
+        if self
+            .bans
+            .get(&subnet)
+            .is_some_and(|b| b.until > ban.created)
+        {
+            return false;
+        }
+        self.bans.insert(subnet, ban);
+        self.save();
+        true
+    }
+
+    /// Lifts a ban; false if there was none.
+    pub fn unban(&mut self, subnet: &Subnet) -> bool {
+        let removed = self.bans.remove(subnet).is_some();
+        if removed {
+            self.save();
+        }
+        removed
+    }
+
+    pub fn clear(&mut self) {
+        self.bans.clear();
+        self.discouraged.clear();
+        self.save();
+    }
+
+    /// `listbanned`'s entries, expired bans dropped.
+    pub fn list(&mut self, now: i64) -> Vec<Value> {
+        self.bans.retain(|_, ban| ban.until > now);
+        self.bans
+            .iter()
+            .map(|(subnet, ban)| {
+                json!({
+                    "address": subnet.to_string(),
+                    "ban_created": ban.created,
+                    "banned_until": ban.until,
+                    "ban_duration": ban.until - ban.created,
+                    "time_remaining": ban.until - now,
+                })
+            })
+            .collect()
+    }
+
+    fn save(&self) {
+        let Some(path) = &self.path else { return };
+        let nets: Vec<Value> = self
+            .bans
+            .iter()
+            .map(|(subnet, ban)| {
+                json!({
+                    "version": 1,
+                    "address": subnet.to_string(),
+                    "ban_created": ban.created,
+                    "banned_until": ban.until,
+                })
+            })
+            .collect();
+        // Written whole to a temporary name, then renamed over the old
+        // file: a crash leaves one or the other, never half of each.
+        let temporary = path.with_extension("json.new");
+        let text = json!({ "banned_nets": nets }).to_string();
+        if std::fs::write(&temporary, text).is_ok() {
+            let _ = std::fs::rename(&temporary, path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets_parse_and_match() {
+        let one = Subnet::parse("127.0.0.1").unwrap();
+        assert_eq!(one.to_string(), "127.0.0.1/32");
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(one.contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let net = Subnet::parse("10.1.2.3/16").unwrap();
+        assert_eq!(net.to_string(), "10.1.0.0/16");
+        assert!(net.contains("10.1.200.7".parse().unwrap()));
+        assert_eq!(Subnet::parse("::1").unwrap().to_string(), "::1/128");
+        for bad in ["garbage", "1.2.3.4/33", "1.2.3/8", ""] {
+            assert!(Subnet::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bans_survive_a_reload_and_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("banlist.json");
+        let mut list = BanList::load(path.clone(), 1000).unwrap();
+        let subnet = Subnet::parse("192.168.0.0/24").unwrap();
+        assert!(list.ban(
+            subnet,
+            Ban {
+                created: 1000,
+                until: 2000
+            }
+        ));
+        assert!(
+            !list.ban(
+                subnet,
+                Ban {
+                    created: 1000,
+                    until: 3000
+                }
+            ),
+            "twice"
+        );
+        let mut again = BanList::load(path.clone(), 1500).unwrap();
+        assert!(again.is_banned("192.168.0.9".parse().unwrap(), 1500));
+        assert_eq!(again.list(1500)[0]["time_remaining"], 500);
+        assert!(BanList::load(path, 2500).unwrap().list(2500).is_empty());
+        assert!(again.unban(&subnet));
+        assert!(!again.unban(&subnet));
+    }
+}

@@ -1,0 +1,333 @@
+//! One peer: what the node knows about it (for message handling and
+//! `getpeerinfo`) and the two tasks that carry its connection, a reader
+//! that frames and hands over messages and a writer that drains its
+//! outbox, plus the timers (silence after connecting, pings).
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::BlockHash;
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use super::frame::{self, Frame, FrameError};
+use super::Connman;
+
+pub type PeerId = u64;
+
+/// Pings go out this often (Core's `PING_INTERVAL`).
+const PING_INTERVAL: Duration = Duration::from_secs(120);
+/// A peer that leaves a ping unanswered, or sends nothing, this long is
+/// dropped (Core's `TIMEOUT_INTERVAL`).
+const TIMEOUT_INTERVAL: Duration = Duration::from_secs(20 * 60);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionType {
+    Inbound,
+    /// `-connect`, `-addnode`, `addnode`.
+    Manual,
+}
+
+impl ConnectionType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionType::Inbound => "inbound",
+            ConnectionType::Manual => "manual",
+        }
+    }
+}
+
+/// What the peer said in its `version`.
+#[derive(Clone, Debug)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub services: ServiceFlags,
+    pub user_agent: String,
+    pub start_height: i32,
+    pub relay: bool,
+}
+
+/// A peer's mutable state.
+#[derive(Default)]
+pub struct PeerState {
+    pub version: Option<VersionInfo>,
+    /// The handshake is complete (their `verack` arrived).
+    pub ready: bool,
+    pub wtxid_relay: bool,
+    pub prefers_headers: bool,
+    /// Their `feefilter`, sat/kvB.
+    pub fee_filter: u64,
+    pub last_send: i64,
+    pub last_recv: i64,
+    pub last_tx: i64,
+    pub last_block: i64,
+    /// An unanswered ping: nonce and when it went.
+    pub ping: Option<(u64, Instant)>,
+    pub last_ping_sent: Option<Instant>,
+    pub ping_time: Option<f64>,
+    pub min_ping: Option<f64>,
+    /// The best block (header) we know the peer has.
+    pub best_known: Option<(BlockHash, u32)>,
+    /// The best block both of us have.
+    pub synced_blocks: Option<u32>,
+    /// Transactions (by the id the peer relays with) the peer knows.
+    pub known_txs: HashSet<[u8; 32]>,
+    pub sent_per_msg: BTreeMap<String, u64>,
+    pub received_per_msg: BTreeMap<String, u64>,
+}
+
+pub struct Peer {
+    pub id: PeerId,
+    pub addr: SocketAddr,
+    pub local: SocketAddr,
+    pub kind: ConnectionType,
+    /// The `addnode`/`-connect` text this connection was made for.
+    pub target: Option<String>,
+    pub connected_at: i64,
+    outbox: mpsc::UnboundedSender<NetworkMessage>,
+    state: Mutex<PeerState>,
+    closing: AtomicBool,
+    close_signal: tokio::sync::Notify,
+    pub bytes_sent: AtomicU64,
+    pub bytes_received: AtomicU64,
+}
+
+impl Peer {
+    pub fn new(
+        id: PeerId,
+        addr: SocketAddr,
+        local: SocketAddr,
+        kind: ConnectionType,
+        target: Option<String>,
+        now: i64,
+    ) -> (Arc<Peer>, mpsc::UnboundedReceiver<NetworkMessage>) {
+        let (outbox, queue) = mpsc::unbounded_channel();
+        let peer = Peer {
+            id,
+            addr,
+            local,
+            kind,
+            target,
+            connected_at: now,
+            outbox,
+            state: Mutex::new(PeerState::default()),
+            closing: AtomicBool::new(false),
+            close_signal: tokio::sync::Notify::new(),
+            bytes_sent: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
+        };
+        (Arc::new(peer), queue)
+    }
+
+    pub fn inbound(&self) -> bool {
+        self.kind == ConnectionType::Inbound
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, PeerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `message`; dropped if the connection is going.
+    pub fn send(&self, message: NetworkMessage) {
+        if !self.is_closing() {
+            let _ = self.outbox.send(message);
+        }
+    }
+
+    /// Asks the connection to close; its tasks end and it is forgotten.
+    pub fn disconnect(&self) {
+        if !self.closing.swap(true, Ordering::SeqCst) {
+            self.close_signal.notify_waiters();
+            self.close_signal.notify_one();
+        }
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Whether the handshake is done.
+    pub fn is_ready(&self) -> bool {
+        self.state().ready
+    }
+}
+
+/// Carries `peer`'s connection until either side ends it.
+pub async fn run(
+    connman: Arc<Connman>,
+    peer: Arc<Peer>,
+    stream: TcpStream,
+    outbox: mpsc::UnboundedReceiver<NetworkMessage>,
+) {
+    let (reader, writer) = stream.into_split();
+    let writing = tokio::spawn(write_loop(connman.clone(), peer.clone(), writer, outbox));
+    read_loop(&connman, &peer, reader).await;
+    peer.disconnect();
+    writing.abort();
+    connman.log_net(format!("disconnecting peer={}", peer.id));
+    connman.closed(&peer);
+}
+
+async fn read_loop(
+    connman: &Arc<Connman>,
+    peer: &Arc<Peer>,
+    reader: tokio::net::tcp::OwnedReadHalf,
+) {
+    let magic = connman.config.magic;
+    let mut reader = BufReader::new(reader);
+    let mut timer = tokio::time::interval(Duration::from_secs(1));
+    let started = Instant::now();
+    loop {
+        if peer.is_closing() {
+            return;
+        }
+        let frame = tokio::select! {
+            frame = frame::read_frame(&mut reader, magic) => frame,
+            () = peer.close_signal.notified() => return,
+            _ = timer.tick() => {
+                if !keep_alive(connman, peer, started) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let now = connman.node.now() as i64;
+        match frame {
+            Ok(Frame::Message {
+                message,
+                size,
+                command,
+            }) => {
+                account_received(connman, peer, &command, size, now);
+                connman.process(peer, message).await;
+            }
+            Ok(Frame::BadChecksum {
+                command,
+                length,
+                expected,
+                found,
+            }) => {
+                account_received(connman, peer, "*other*", length as usize + 24, now);
+                connman.log_net(format!(
+                    "Header error: Wrong checksum ({command}, {length} bytes), expected {expected} was {found}, peer={}",
+                    peer.id
+                ));
+            }
+            Ok(Frame::Malformed {
+                command,
+                length,
+                error,
+            }) => {
+                account_received(connman, peer, "*other*", length as usize + 24, now);
+                connman.log_net(format!(
+                    "ProcessMessages({command}, {length} bytes): Exception '{error}' caught, peer={}",
+                    peer.id
+                ));
+            }
+            Err(FrameError::Io(_)) => return,
+            Err(error) => {
+                connman.log_net(format!("Header error: {error}, peer={}", peer.id));
+                return;
+            }
+        }
+    }
+}
+
+fn account_received(connman: &Connman, peer: &Peer, command: &str, size: usize, now: i64) {
+    peer.bytes_received
+        .fetch_add(size as u64, Ordering::Relaxed);
+    connman
+        .bytes_received
+        .fetch_add(size as u64, Ordering::Relaxed);
+    let mut state = peer.state();
+    state.last_recv = now;
+    *state
+        .received_per_msg
+        .entry(command.to_string())
+        .or_default() += size as u64;
+}
+
+/// The once-a-second checks: silence after connecting, ping timeouts,
+/// pings due. False when the peer is to be dropped.
+fn keep_alive(connman: &Connman, peer: &Peer, started: Instant) -> bool {
+    let mut state = peer.state();
+    let timeout = connman.config.peer_timeout;
+    if (state.last_recv == 0 || state.last_send == 0) && started.elapsed() > timeout {
+        drop(state);
+        connman.log_net(format!(
+            "socket no message in first {} seconds, {} {} peer={}",
+            timeout.as_secs(),
+            u8::from(peer.state().last_recv != 0),
+            u8::from(peer.state().last_send != 0),
+            peer.id
+        ));
+        return false;
+    }
+    if let Some((_, sent)) = state.ping {
+        if sent.elapsed() > TIMEOUT_INTERVAL {
+            drop(state);
+            connman.log_net(format!(
+                "ping timeout: {:.6}s peer={}",
+                TIMEOUT_INTERVAL.as_secs_f64(),
+                peer.id
+            ));
+            return false;
+        }
+    } else if state.ready
+        && state
+            .last_ping_sent
+            .is_none_or(|sent| sent.elapsed() >= PING_INTERVAL)
+    {
+        let nonce = rand_nonce();
+        state.ping = Some((nonce, Instant::now()));
+        state.last_ping_sent = Some(Instant::now());
+        drop(state);
+        peer.send(NetworkMessage::Ping(nonce));
+    }
+    true
+}
+
+/// `ping` RPC: a ping to every peer at the next tick.
+pub fn request_ping(peer: &Peer) {
+    let mut state = peer.state();
+    if state.ping.is_none() {
+        state.last_ping_sent = None;
+    }
+}
+
+pub fn rand_nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh random SipHash key per call: enough for nonces.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos());
+    hasher.finish()
+}
+
+async fn write_loop(
+    connman: Arc<Connman>,
+    peer: Arc<Peer>,
+    mut writer: tokio::net::tcp::OwnedWriteHalf,
+    mut outbox: mpsc::UnboundedReceiver<NetworkMessage>,
+) {
+    let magic = connman.config.magic;
+    while let Some(message) = outbox.recv().await {
+        let command = message.cmd().to_string();
+        let bytes = frame::encode_message(magic, message);
+        if writer.write_all(&bytes).await.is_err() {
+            peer.disconnect();
+            return;
+        }
+        let size = bytes.len() as u64;
+        peer.bytes_sent.fetch_add(size, Ordering::Relaxed);
+        connman.bytes_sent.fetch_add(size, Ordering::Relaxed);
+        let mut state = peer.state();
+        state.last_send = connman.node.now() as i64;
+        *state.sent_per_msg.entry(command).or_default() += size;
+    }
+}
