@@ -21,7 +21,8 @@ use serde_json::json;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The area to measure: `depends`, `ipc` or `node`.
+    /// The area to measure: `depends`, `ipc`, `node`, `wallet`,
+    /// `multiprocess` or `p2p`.
     pub area: String,
     /// Only the no-op figures (skips the cold builds, which take minutes).
     #[arg(long)]
@@ -43,8 +44,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "node" => return example("node_bench", "node"),
         "wallet" => return example("wallet_bench", "wallet"),
         "multiprocess" => return multiprocess(),
+        "p2p" => return example("p2p_bench", "p2p"),
         other => {
-            bail!("unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess")
+            bail!(
+                "unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess, p2p"
+            )
         }
     }
     let root = crate::repo_root();
@@ -130,7 +134,7 @@ fn ipc() -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench node|wallet`: builds the release executables and
+/// `cargo xtask bench node|wallet|p2p`: builds the release executables and
 /// the benchmark example, runs it against them; the figures land in
 /// target/bench/<area>.{json,md}.
 fn example(example: &str, area: &str) -> Result<()> {

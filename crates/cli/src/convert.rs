@@ -7,6 +7,11 @@ use serde_json::{Map, Value};
 /// (method, position, parameter name) of arguments parsed as JSON.
 const JSON_PARAMS: &[(&str, usize, &str)] = &[
     ("generatetoaddress", 0, "nblocks"),
+    ("addnode", 2, "v2transport"),
+    ("disconnectnode", 1, "nodeid"),
+    ("setnetworkactive", 0, "state"),
+    ("setban", 2, "bantime"),
+    ("setban", 3, "absolute"),
     ("generatetoaddress", 2, "maxtries"),
     ("generatetodescriptor", 0, "num_blocks"),
     ("generatetodescriptor", 2, "maxtries"),

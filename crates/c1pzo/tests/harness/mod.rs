@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod net;
+pub mod peer;
 pub mod wallet;
 pub mod wallet_rpc;
 

@@ -334,7 +334,15 @@ impl Connman {
         };
         let _ = stream.set_nodelay(true);
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let (peer, outbox) = Peer::new(id, addr, local, kind, target, self.node.now() as i64);
+        let (peer, outbox) = Peer::new(
+            id,
+            addr,
+            local,
+            kind,
+            target,
+            self.node.now() as i64,
+            self.config.magic,
+        );
         lock(&self.peers).insert(id, peer.clone());
         if kind == ConnectionType::Inbound {
             self.log_net(format!("Added connection peer={id}"));

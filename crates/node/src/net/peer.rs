@@ -26,6 +26,10 @@ const PING_INTERVAL: Duration = Duration::from_secs(120);
 /// A peer that leaves a ping unanswered, or sends nothing, this long is
 /// dropped (Core's `TIMEOUT_INTERVAL`).
 const TIMEOUT_INTERVAL: Duration = Duration::from_secs(20 * 60);
+/// While more than this is queued for a peer, its further requests wait
+/// (Core's `-maxsendbuffer`): a peer that asks and never reads cannot
+/// make the node hold its answers in memory without end.
+const MAX_SEND_BUFFER: u64 = 5_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectionType {
@@ -90,7 +94,12 @@ pub struct Peer {
     /// The `addnode`/`-connect` text this connection was made for.
     pub target: Option<String>,
     pub connected_at: i64,
-    outbox: mpsc::UnboundedSender<NetworkMessage>,
+    outbox: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    /// Bytes in the outbox, not yet written.
+    queued: AtomicU64,
+    /// Signalled by the writer as the outbox drains.
+    drained: tokio::sync::Notify,
+    magic: bitcoin::p2p::Magic,
     state: Mutex<PeerState>,
     closing: AtomicBool,
     close_signal: tokio::sync::Notify,
@@ -106,7 +115,8 @@ impl Peer {
         kind: ConnectionType,
         target: Option<String>,
         now: i64,
-    ) -> (Arc<Peer>, mpsc::UnboundedReceiver<NetworkMessage>) {
+        magic: bitcoin::p2p::Magic,
+    ) -> (Arc<Peer>, mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
         let (outbox, queue) = mpsc::unbounded_channel();
         let peer = Peer {
             id,
@@ -116,6 +126,9 @@ impl Peer {
             target,
             connected_at: now,
             outbox,
+            queued: AtomicU64::new(0),
+            drained: tokio::sync::Notify::new(),
+            magic,
             state: Mutex::new(PeerState::default()),
             closing: AtomicBool::new(false),
             close_signal: tokio::sync::Notify::new(),
@@ -133,10 +146,27 @@ impl Peer {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `message`; dropped if the connection is going.
+    /// Queues `message`, framed; dropped if the connection is going.
     pub fn send(&self, message: NetworkMessage) {
-        if !self.is_closing() {
-            let _ = self.outbox.send(message);
+        if self.is_closing() {
+            return;
+        }
+        let command = message.cmd().to_string();
+        let bytes = frame::encode_message(self.magic, message);
+        self.queued.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+        let _ = self.outbox.send((command, bytes));
+    }
+
+    /// Waits while the outbox holds more than [`MAX_SEND_BUFFER`].
+    async fn wait_for_room(&self) {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if self.queued.load(Ordering::SeqCst) <= MAX_SEND_BUFFER || self.is_closing() {
+                return;
+            }
+            drained.await;
         }
     }
 
@@ -163,7 +193,7 @@ pub async fn run(
     connman: Arc<Connman>,
     peer: Arc<Peer>,
     stream: TcpStream,
-    outbox: mpsc::UnboundedReceiver<NetworkMessage>,
+    outbox: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
 ) {
     let (reader, writer) = stream.into_split();
     let writing = tokio::spawn(write_loop(connman.clone(), peer.clone(), writer, outbox));
@@ -180,15 +210,15 @@ async fn read_loop(
     reader: tokio::net::tcp::OwnedReadHalf,
 ) {
     let magic = connman.config.magic;
-    let mut reader = BufReader::new(reader);
     let mut timer = tokio::time::interval(Duration::from_secs(1));
     let started = Instant::now();
+    // One read future lives across the timer's ticks: dropping it part
+    // way through a frame would lose the bytes it had consumed.
+    let reading = read_next(BufReader::new(reader), magic);
+    tokio::pin!(reading);
     loop {
-        if peer.is_closing() {
-            return;
-        }
-        let frame = tokio::select! {
-            frame = frame::read_frame(&mut reader, magic) => frame,
+        let (reader, frame) = tokio::select! {
+            done = &mut reading => done,
             () = peer.close_signal.notified() => return,
             _ = timer.tick() => {
                 if !keep_alive(connman, peer, started) {
@@ -236,7 +266,27 @@ async fn read_loop(
                 return;
             }
         }
+        if peer.is_closing() {
+            return;
+        }
+        // Nothing more is read from a peer whose answers pile up unread.
+        tokio::select! {
+            () = peer.wait_for_room() => {}
+            () = peer.close_signal.notified() => return,
+        }
+        reading.set(read_next(reader, magic));
     }
+}
+
+type Reader = BufReader<tokio::net::tcp::OwnedReadHalf>;
+
+/// Reads one frame, handing the reader back with it.
+async fn read_next(
+    mut reader: Reader,
+    magic: bitcoin::p2p::Magic,
+) -> (Reader, Result<Frame, FrameError>) {
+    let frame = frame::read_frame(&mut reader, magic).await;
+    (reader, frame)
 }
 
 fn account_received(connman: &Connman, peer: &Peer, command: &str, size: usize, now: i64) {
@@ -259,12 +309,13 @@ fn keep_alive(connman: &Connman, peer: &Peer, started: Instant) -> bool {
     let mut state = peer.state();
     let timeout = connman.config.peer_timeout;
     if (state.last_recv == 0 || state.last_send == 0) && started.elapsed() > timeout {
+        let (received, sent) = (state.last_recv != 0, state.last_send != 0);
         drop(state);
         connman.log_net(format!(
             "socket no message in first {} seconds, {} {} peer={}",
             timeout.as_secs(),
-            u8::from(peer.state().last_recv != 0),
-            u8::from(peer.state().last_send != 0),
+            u8::from(received),
+            u8::from(sent),
             peer.id
         ));
         return false;
@@ -313,17 +364,17 @@ async fn write_loop(
     connman: Arc<Connman>,
     peer: Arc<Peer>,
     mut writer: tokio::net::tcp::OwnedWriteHalf,
-    mut outbox: mpsc::UnboundedReceiver<NetworkMessage>,
+    mut outbox: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
 ) {
-    let magic = connman.config.magic;
-    while let Some(message) = outbox.recv().await {
-        let command = message.cmd().to_string();
-        let bytes = frame::encode_message(magic, message);
-        if writer.write_all(&bytes).await.is_err() {
+    while let Some((command, bytes)) = outbox.recv().await {
+        let written = writer.write_all(&bytes).await;
+        let size = bytes.len() as u64;
+        peer.queued.fetch_sub(size, Ordering::SeqCst);
+        peer.drained.notify_waiters();
+        if written.is_err() {
             peer.disconnect();
             return;
         }
-        let size = bytes.len() as u64;
         peer.bytes_sent.fetch_add(size, Ordering::Relaxed);
         connman.bytes_sent.fetch_add(size, Ordering::Relaxed);
         let mut state = peer.state();

@@ -226,9 +226,7 @@ impl Connman {
                     "{txid} from peer={} was not accepted: {}",
                     peer.id, rejection.reason
                 ));
-                lock(&self.relay)
-                    .rejected
-                    .insert(relay_id(&tx, wtxid_relay));
+                remember(&mut lock(&self.relay).rejected, relay_id(&tx, wtxid_relay));
             }
         }
     }
