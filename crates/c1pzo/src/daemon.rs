@@ -296,8 +296,10 @@ fn net_config(
     if args.get_bool("listen", connect.is_empty()) {
         let binds = args.get_all("bind");
         if binds.is_empty() {
-            listen.push(std::net::SocketAddr::from(([0, 0, 0, 0], port)));
+            // IPv6 first: on a dual-stack system it takes IPv4 too, and the
+            // IPv4 bind after it then fails harmlessly.
             listen.push(std::net::SocketAddr::from(([0u16; 8], port)));
+            listen.push(std::net::SocketAddr::from(([0, 0, 0, 0], port)));
         }
         for bind in binds {
             let bind = bind.trim_end_matches("=onion");

@@ -4,12 +4,15 @@
 //! healing onto the chain with more work, and the network RPCs (addnode,
 //! getaddednodeinfo, disconnectnode, setnetworkactive, getnettotals,
 //! ping, getnetworkinfo, setban / listbanned / clearbanned) with Core's
-//! errors. `p2p/raw_peer.rs` talks to one node with a raw `TestPeer`.
+//! errors. `p2p/raw_peer.rs` talks to one node with a raw `TestPeer`,
+//! `p2p/relay_peer.rs` relays transactions and blocks with raw peers.
 //! Written against `C1PZOD`, so the same tests run against `c1pzo-node`.
 
 mod harness;
 #[path = "p2p/raw_peer.rs"]
 mod raw_peer;
+#[path = "p2p/relay_peer.rs"]
+mod relay_peer;
 
 use std::time::Duration;
 

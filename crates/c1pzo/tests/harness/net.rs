@@ -243,7 +243,16 @@ pub fn subsidy(height: u32) -> Amount {
 /// regtest's easiest target, its proof of work solved.
 pub fn block_on_tip(node: &TestNode) -> Block {
     let tip = tip(node);
-    let height = tip.height + 1;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as u32;
+    block_on(tip.hash, tip.height + 1, now.max(tip.median_time + 1))
+}
+
+/// As [`block_on_tip`], on any parent: the block at `height` whose parent
+/// is `prev`, with timestamp `time`.
+pub fn block_on(prev: BlockHash, height: u32, time: u32) -> Block {
     let coinbase = Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
@@ -261,16 +270,12 @@ pub fn block_on_tip(node: &TestNode) -> Block {
             script_pubkey: harness_script(),
         }],
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as u32;
     let mut block = Block {
         header: Header {
             version: Version::from_consensus(0x2000_0000),
-            prev_blockhash: tip.hash,
+            prev_blockhash: prev,
             merkle_root: TxMerkleNode::all_zeros(),
-            time: now.max(tip.median_time + 1),
+            time,
             bits: CompactTarget::from_consensus(0x207f_ffff),
             nonce: 0,
         },

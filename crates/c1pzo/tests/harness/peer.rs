@@ -109,10 +109,30 @@ impl TestPeer {
         }
     }
 
+    /// As [`TestPeer::connected`], with [`TestPeer::handshake_with`]
+    /// sending `before_verack`.
+    pub fn connected_with(port: u16, before_verack: &[NetworkMessage]) -> TestPeer {
+        let mut peer = TestPeer::connect(port).expect("the node accepts a TCP connection");
+        if let Err(e) = peer.handshake_with(before_verack) {
+            panic!("the handshake with the node failed: {e}");
+        }
+        peer
+    }
+
     /// Sends `version`, then reads until the node's `version` and
     /// `verack` are in (answering the `version` with `verack`), 10 s at
     /// most. Returns the node's version message.
     pub fn handshake(&mut self) -> Result<VersionMessage, String> {
+        self.handshake_with(&[])
+    }
+
+    /// As [`TestPeer::handshake`], sending `before_verack` (say
+    /// [`negotiation`]'s `wtxidrelay` and `sendaddrv2`) between the node's
+    /// `version` and this peer's `verack`.
+    pub fn handshake_with(
+        &mut self,
+        before_verack: &[NetworkMessage],
+    ) -> Result<VersionMessage, String> {
         let version = self.version_message();
         self.send(NetworkMessage::Version(version))
             .map_err(|e| format!("sending version: {e}"))?;
@@ -123,6 +143,10 @@ impl TestPeer {
             match self.recv(left) {
                 Ok(NetworkMessage::Version(theirs)) => {
                     self.node_version = Some(theirs);
+                    for message in before_verack {
+                        self.send(message.clone())
+                            .map_err(|e| format!("sending {}: {e}", message.cmd()))?;
+                    }
                     self.send(NetworkMessage::Verack)
                         .map_err(|e| format!("sending verack: {e}"))?;
                 }
@@ -314,6 +338,12 @@ impl Drop for TestPeer {
 
 fn is_timeout(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// What a peer relaying by wtxid (BIP 339) and taking addrv2 (BIP 155)
+/// sends before its `verack`.
+pub fn negotiation() -> Vec<NetworkMessage> {
+    vec![NetworkMessage::WtxidRelay, NetworkMessage::SendAddrV2]
 }
 
 /// The first four bytes of the double SHA-256 of `payload`.

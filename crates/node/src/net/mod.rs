@@ -86,6 +86,7 @@ impl Connman {
     ) -> Result<Arc<Connman>, String> {
         let bans = BanList::load(config.banlist.clone(), node.now() as i64)?;
         let mut listeners = Vec::new();
+        let mut failures = Vec::new();
         for address in &config.listen {
             let bound = std::net::TcpListener::bind(address).and_then(|listener| {
                 listener.set_nonblocking(true)?;
@@ -96,15 +97,16 @@ impl Connman {
                     node.log(format!("Bound to {address}"));
                     listeners.push(listener);
                 }
-                // The wildcard IPv6 address may be missing or may cover
-                // IPv4 too; IPv4's own bind is the one that must work.
-                Err(_) if address.is_ipv6() && config.listen.len() > 1 => {}
-                Err(e) => {
-                    return Err(format!(
-                        "Unable to bind to {address} on this computer. c1pzo is probably already running. ({e})"
-                    ))
-                }
+                Err(e) => failures.push(format!(
+                    "Unable to bind to {address} on this computer. c1pzo is probably already running. ({e})"
+                )),
             }
+        }
+        // The wildcard pair (IPv6 and IPv4) needs one of the two to work;
+        // explicit `-bind` addresses each must.
+        let wildcard = config.listen.iter().all(|a| a.ip().is_unspecified());
+        if !failures.is_empty() && (!wildcard || listeners.is_empty()) {
+            return Err(failures.join("; "));
         }
         let connman = Arc::new(Connman {
             node: node.clone(),
@@ -254,6 +256,7 @@ impl Connman {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
+            let from = unmapped(from);
             let now = self.node.now() as i64;
             let refusal = if !self.is_active() {
                 Some("not accepting new connections")
@@ -332,6 +335,7 @@ impl Connman {
         let (Ok(addr), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
             return;
         };
+        let (addr, local) = (unmapped(addr), unmapped(local));
         let _ = stream.set_nodelay(true);
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let (peer, outbox) = Peer::new(
@@ -383,6 +387,17 @@ impl Connman {
             self.bans().discourage(peer.addr.ip());
         }
         peer.disconnect();
+    }
+}
+
+/// An IPv4 peer reached through a dual-stack socket, as IPv4.
+fn unmapped(address: SocketAddr) -> SocketAddr {
+    match address.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), address.port()),
+            None => address,
+        },
+        IpAddr::V4(_) => address,
     }
 }
 

@@ -67,12 +67,24 @@ impl Connman {
         let mut blocks = Vec::new();
         let mut wanted = Vec::new();
         let wtxid_relay = peer.state().wtxid_relay;
+        let pool: HashSet<[u8; 32]> = self
+            .node
+            .mempool()
+            .entries()
+            .map(|e| {
+                if wtxid_relay {
+                    e.wtxid.to_byte_array()
+                } else {
+                    e.txid.to_byte_array()
+                }
+            })
+            .collect();
         for item in items {
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => blocks.push(hash),
                 Inventory::WTx(wtxid) if wtxid_relay => {
                     let id = wtxid.to_byte_array();
-                    if self.wants_tx(peer, id) {
+                    if self.wants_tx(peer, id, &pool) {
                         wanted.push(Inventory::WTx(wtxid));
                     }
                 }
@@ -80,7 +92,7 @@ impl Connman {
                     if !wtxid_relay =>
                 {
                     let id = txid.to_byte_array();
-                    if self.wants_tx(peer, id) {
+                    if self.wants_tx(peer, id, &pool) {
                         wanted.push(Inventory::WitnessTransaction(txid));
                     }
                 }
@@ -97,17 +109,11 @@ impl Connman {
         }
     }
 
-    /// Whether to ask `peer` for the transaction it announced as `id`.
-    fn wants_tx(&self, peer: &Peer, id: [u8; 32]) -> bool {
+    /// Whether to ask `peer` for the transaction it announced as `id`
+    /// (`pool`: the mempool's ids of the same kind).
+    fn wants_tx(&self, peer: &Peer, id: [u8; 32], pool: &HashSet<[u8; 32]>) -> bool {
         remember(&mut peer.state().known_txs, id);
-        if lock(&self.relay).rejected.contains(&id) {
-            return false;
-        }
-        let mempool = self.node.mempool();
-        let present = mempool
-            .entries()
-            .any(|e| e.txid.to_byte_array() == id || e.tx.compute_wtxid().to_byte_array() == id);
-        !present
+        !pool.contains(&id) && !lock(&self.relay).rejected.contains(&id)
     }
 
     pub(super) fn on_getdata(&self, peer: &Peer, items: Vec<Inventory>) {
@@ -137,7 +143,7 @@ impl Connman {
                         .node
                         .mempool()
                         .entries()
-                        .find(|e| e.tx.compute_wtxid() == wtxid)
+                        .find(|e| e.wtxid == wtxid)
                         .map(|e| e.tx.clone());
                     match tx {
                         Some(tx) => peer.send(NetworkMessage::Tx(tx)),
@@ -275,7 +281,7 @@ impl Connman {
                 .node
                 .mempool()
                 .entries()
-                .map(|e| (e.txid, e.tx.compute_wtxid(), e.feerate()))
+                .map(|e| (e.txid, e.wtxid, e.feerate()))
                 .collect();
             if pool.is_empty() {
                 continue;

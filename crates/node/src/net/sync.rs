@@ -28,9 +28,13 @@ const MAX_HEADERS: usize = 2000;
 /// How far past our tip blocks are fetched (Core's
 /// `BLOCK_DOWNLOAD_WINDOW`).
 const DOWNLOAD_WINDOW: u32 = 1024;
-/// A requested block not delivered in this long marks its peer as
-/// stalling the download; it is dropped and the block asked of others.
+/// A requested block not delivered in this long, while another peer could
+/// serve it, marks its peer as stalling the download: it is dropped and
+/// the block asked of the other.
 const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// With nobody else to ask, a peer gets this long (Core's base block
+/// download timeout).
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Blocks announced by `headers` at most; a longer run goes by `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: u32 = 8;
 
@@ -407,6 +411,16 @@ impl Connman {
         }
     }
 
+    /// Whether `peer` has a header with more work than `tip_work`.
+    fn has_more_work(&self, peer: &Peer, tip_work: Work) -> bool {
+        let Some((best, _)) = peer.state().best_known else {
+            return false;
+        };
+        let chain = self.node.chain();
+        let sync = lock(&self.sync);
+        known(&chain, &sync, &best).is_some_and(|(_, work, _)| work > tip_work)
+    }
+
     /// Announces each new tip to the peers that lack it.
     pub(super) async fn announce_blocks(self: Arc<Self>) {
         loop {
@@ -472,20 +486,37 @@ impl Connman {
                 _ = tick.tick() => {}
                 () = self.stop_signal.notified() => return,
             }
-            let stalled: HashSet<PeerId> = lock(&self.sync)
-                .in_flight
-                .values()
-                .filter(|(_, asked)| asked.elapsed() > STALL_TIMEOUT)
-                .map(|(peer, _)| *peer)
+            // Peers that could serve the blocks we lack.
+            let tip_work = self.node.chain().tip_entry().chain_work;
+            let servers: HashSet<PeerId> = self
+                .peers()
+                .iter()
+                .filter(|p| p.is_ready() && self.has_more_work(p, tip_work))
+                .map(|p| p.id)
                 .collect();
-            for id in stalled {
-                if let Some(peer) = self.peer(id) {
-                    self.log_net(format!(
-                        "Peer={id} is stalling block download, disconnecting"
-                    ));
-                    peer.disconnect();
+            let late: Vec<(PeerId, BlockHash, Duration)> = lock(&self.sync)
+                .in_flight
+                .iter()
+                .map(|(hash, (peer, asked))| (*peer, *hash, asked.elapsed()))
+                .filter(|(_, _, waited)| *waited > STALL_TIMEOUT)
+                .collect();
+            let mut dropped = HashSet::new();
+            for (id, hash, waited) in late {
+                let others = servers.iter().any(|s| *s != id);
+                let message = if others {
+                    format!("Peer={id} is stalling block download, disconnecting")
+                } else if waited > DOWNLOAD_TIMEOUT {
+                    format!("Timeout downloading block {hash} from peer={id}, disconnecting")
+                } else {
+                    continue;
+                };
+                if dropped.insert(id) {
+                    self.log_net(message);
+                    if let Some(peer) = self.peer(id) {
+                        peer.disconnect();
+                    }
+                    lock(&self.sync).peer_gone(id);
                 }
-                lock(&self.sync).peer_gone(id);
             }
             // Blocks freed by a stalled peer go to whoever has them.
             for peer in self.peers() {
