@@ -437,3 +437,88 @@ fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
     };
     with_port.to_socket_addrs().ok()?.next()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connman(dir: &std::path::Path, runtime: &tokio::runtime::Runtime) -> Arc<Connman> {
+        let chainstate = chain::ChainState::open(
+            &dir.join("chainstate.redb"),
+            chain::Consensus::regtest(),
+            &bitcoin::constants::genesis_block(bitcoin::Network::Regtest),
+        )
+        .unwrap();
+        let node = Node::new(
+            chainstate,
+            bitcoin::Network::Regtest,
+            "regtest",
+            false,
+            common::logging::Logger::disabled(),
+        );
+        let config = NetConfig {
+            magic: Magic::REGTEST,
+            listen: vec![],
+            connect: vec![],
+            addnode: vec![],
+            max_connections: 125,
+            peer_timeout: Duration::from_secs(60),
+            banlist: dir.join("banlist.json"),
+        };
+        Connman::start(node, config, runtime.handle()).unwrap()
+    }
+
+    /// Core's reaction to misbehaviour: a remote inbound peer is dropped
+    /// and its address discouraged; a local one only dropped; a manual
+    /// one kept. (The functional tests can only reach the local case.)
+    #[test]
+    fn misbehaving_discourages_remote_peers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let connman = connman(dir.path(), &runtime);
+        let local: SocketAddr = "192.0.2.1:18444".parse().unwrap();
+        let cases = [
+            ("203.0.113.7:18444", ConnectionType::Inbound, true, true),
+            ("127.0.0.1:5000", ConnectionType::Inbound, false, true),
+            (
+                "[::ffff:127.0.0.1]:5001",
+                ConnectionType::Inbound,
+                false,
+                true,
+            ),
+            ("198.51.100.2:18444", ConnectionType::Manual, false, false),
+        ];
+        for (address, kind, discouraged, dropped) in cases {
+            let address: SocketAddr = address.parse().unwrap();
+            let (peer, _outbox) = Peer::new(1, address, local, kind, None, 0, Magic::REGTEST);
+            connman.misbehaving(&peer, "a test");
+            assert_eq!(
+                connman.bans().is_discouraged(address.ip()),
+                discouraged,
+                "{address} discouraged"
+            );
+            assert_eq!(peer.is_closing(), dropped, "{address} dropped");
+        }
+        // Discouragement is not a ban: listbanned stays empty.
+        assert!(connman.bans().list(0).is_empty());
+        connman.stop();
+    }
+
+    #[test]
+    fn targets_resolve_with_the_network_port() {
+        assert_eq!(
+            resolve("127.0.0.1", 18444),
+            Some("127.0.0.1:18444".parse().unwrap())
+        );
+        assert_eq!(resolve("[::1]:9", 18444), Some("[::1]:9".parse().unwrap()));
+        assert_eq!(resolve("::1", 18444), Some("[::1]:18444".parse().unwrap()));
+        assert_eq!(
+            unmapped("[::ffff:10.0.0.1]:7".parse().unwrap()),
+            "10.0.0.1:7".parse().unwrap()
+        );
+    }
+}
