@@ -399,3 +399,83 @@ fn a_peer_that_never_delivers_requested_blocks_is_dropped_for_stalling() {
     );
     assert_eq!(tip(&node).hash, hashes[2]);
 }
+
+/// The block hashes `peer` asks for in `getdata`s within `wait`, until it
+/// has asked for `count` of `blocks`.
+fn asked_of(peer: &mut TestPeer, blocks: &[Block], count: usize, wait: Duration) -> Vec<BlockHash> {
+    let deadline = Instant::now() + wait;
+    let mut asked = Vec::new();
+    while asked.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match peer.recv(left) {
+            Ok(NetworkMessage::GetData(items)) => asked.extend(
+                blocks
+                    .iter()
+                    .map(Block::block_hash)
+                    .filter(|h| items.iter().any(|i| is_block_item(i, *h))),
+            ),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    asked
+}
+
+#[test]
+fn blocks_download_from_two_peers_at_once_without_asking_twice() {
+    let node = TestNode::start(&[]);
+    let blocks = blocks_on_genesis(&node, 40);
+    let mut first = TestPeer::connected(node.p2p_port);
+    first
+        .send(NetworkMessage::Headers(headers_of(&blocks)))
+        .unwrap();
+    // At most 16 in flight per peer: the first is asked for the oldest 16.
+    let from_first = asked_of(&mut first, &blocks, 16, WAIT);
+    assert_eq!(
+        from_first,
+        blocks[..16]
+            .iter()
+            .map(Block::block_hash)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        asked_of(&mut first, &blocks, 1, Duration::from_millis(500)).is_empty(),
+        "more than 16 blocks asked of one peer"
+    );
+    // A second peer with the same headers is asked for the next 16.
+    let mut second = TestPeer::connected(node.p2p_port);
+    second
+        .send(NetworkMessage::Headers(headers_of(&blocks)))
+        .unwrap();
+    let from_second = asked_of(&mut second, &blocks, 16, WAIT);
+    assert_eq!(
+        from_second,
+        blocks[16..32]
+            .iter()
+            .map(Block::block_hash)
+            .collect::<Vec<_>>()
+    );
+    // Both serve what they are asked; the node ends on the 40th block.
+    for (peer, asked) in [(&mut first, &from_first), (&mut second, &from_second)] {
+        for hash in asked {
+            let block = blocks.iter().find(|b| b.block_hash() == *hash).unwrap();
+            peer.send(NetworkMessage::Block(block.clone())).unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while height(&node) < 40 && Instant::now() < deadline {
+        for peer in [&mut first, &mut second] {
+            if let Ok(NetworkMessage::GetData(items)) = peer.recv(Duration::from_millis(100)) {
+                for item in items {
+                    if let Some(block) =
+                        blocks.iter().find(|b| is_block_item(&item, b.block_hash()))
+                    {
+                        peer.send(NetworkMessage::Block(block.clone())).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(height(&node), 40);
+    assert_eq!(tip(&node).hash, blocks[39].block_hash());
+}
