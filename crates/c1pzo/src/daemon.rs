@@ -215,11 +215,10 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
             return Err(error);
         }
     };
-    let connman = match node::net::Connman::start(
-        node.clone(),
-        net_config(&args, &params, &dirs.network)?,
-        runtime.handle(),
-    ) {
+    let started = net_config(&args, &params, &dirs.network).and_then(|config| {
+        node::net::Connman::start(node.clone(), config, runtime.handle()).map_err(Fatal)
+    });
+    let connman = match started {
         Ok(connman) => connman,
         Err(error) => {
             rpc.request_stop();
@@ -227,7 +226,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
                 wallets.stop();
             }
             cleanup(&cookie, &pid_file);
-            return Err(Fatal(error));
+            return Err(error);
         }
     };
     rpc.ready(node.clone());

@@ -2,7 +2,8 @@
 //! transactions announced by wtxid or txid as each peer negotiated and
 //! served on `getdata`, an orphan whose parent the node asks for, the
 //! `mempool` message (no bloom filters: disconnect), `getdata` for blocks
-//! the node has and has not, `getheaders` from genesis, new blocks
+//! the node has and has not (silence, as in Core) and for a missing
+//! transaction (`notfound`), `getheaders` from genesis, new blocks
 //! announced by `headers` or `inv`, and block download from a raw peer:
 //! one that serves the blocks, and one that never does and is dropped
 //! for stalling once another peer can serve them.
@@ -190,34 +191,38 @@ fn a_mempool_message_gets_the_peer_disconnected_without_bloom_filters() {
 }
 
 #[test]
-fn getdata_for_an_unknown_block_gets_notfound_and_for_the_tip_the_block() {
+fn getdata_serves_blocks_the_node_has_and_notfound_answers_only_transactions() {
     let node = TestNode::start(&[]);
     node.generate(5);
     let mut peer = TestPeer::connected(node.p2p_port);
 
+    // A block the node lacks gets no answer (as in Core); the tip asked
+    // for in the same message comes, and no `notfound` before it.
     let unknown = Inventory::WitnessBlock(BlockHash::from_byte_array([0x5a; 32]));
-    peer.send(NetworkMessage::GetData(vec![unknown])).unwrap();
-    match peer.recv_until(
-        |m| matches!(m, NetworkMessage::NotFound(_) | NetworkMessage::Block(_)),
-        WAIT,
-    ) {
-        Ok(NetworkMessage::NotFound(items)) => assert_eq!(items, vec![unknown]),
-        other => panic!("getdata for an unknown block got {other:?}"),
-    }
-
     let tip = tip(&node).hash;
-    peer.send(NetworkMessage::GetData(vec![Inventory::WitnessBlock(tip)]))
-        .unwrap();
+    peer.send(NetworkMessage::GetData(vec![
+        unknown,
+        Inventory::WitnessBlock(tip),
+    ]))
+    .unwrap();
     let block = match peer.recv_until(
         |m| matches!(m, NetworkMessage::NotFound(_) | NetworkMessage::Block(_)),
         WAIT,
     ) {
         Ok(NetworkMessage::Block(block)) => block,
-        other => panic!("getdata for the tip got {other:?}"),
+        other => panic!("getdata for an unknown block and the tip got {other:?}"),
     };
     assert_eq!(block.block_hash(), tip);
     let raw = node.call("getblock", json!([tip.to_string(), 0]));
     assert_eq!(json!(hex::encode(serialize(&block))), raw);
+
+    // A transaction it lacks is answered with `notfound`.
+    let missing = Inventory::WTx(bitcoin::Wtxid::from_byte_array([0x6b; 32]));
+    peer.send(NetworkMessage::GetData(vec![missing])).unwrap();
+    match peer.recv_until(|m| matches!(m, NetworkMessage::NotFound(_)), WAIT) {
+        Ok(NetworkMessage::NotFound(items)) => assert_eq!(items, vec![missing]),
+        other => panic!("getdata for an unknown transaction got {other:?}"),
+    }
 }
 
 #[test]

@@ -91,20 +91,32 @@ pub struct BanList {
 }
 
 impl BanList {
-    /// The bans kept at `path` (none if the file is missing; an unreadable
-    /// file is reported and set aside rather than overwritten).
-    pub fn load(path: PathBuf, now: i64) -> Result<BanList, String> {
+    /// The bans kept at `path`: none if the file is missing; one that
+    /// cannot be read as a ban list is moved aside (to `<path>.bad`) and
+    /// the node starts with none, as Core recreates its database.
+    pub fn load(path: PathBuf, now: i64) -> (BanList, Option<String>) {
         let mut list = BanList {
             path: Some(path.clone()),
             ..BanList::default()
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(list),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (list, None),
+            Err(e) => return (list, Some(format!("{}: {e}", path.display()))),
         };
-        let parsed: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not JSON ({e})", path.display()))?;
+        let parsed: Value = match serde_json::from_str(&text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let aside = path.with_extension("json.bad");
+                let _ = std::fs::rename(&path, &aside);
+                let problem = format!(
+                    "{} is not a ban list ({e}); moved to {} and starting with no bans",
+                    path.display(),
+                    aside.display()
+                );
+                return (list, Some(problem));
+            }
+        };
         for entry in parsed["banned_nets"].as_array().into_iter().flatten() {
             let (Some(subnet), Some(created), Some(until)) = (
                 entry["address"].as_str().and_then(Subnet::parse),
@@ -113,11 +125,11 @@ impl BanList {
             ) else {
                 continue;
             };
-            if until > now {
+            if until > now && until > created {
                 list.bans.insert(subnet, Ban { created, until });
             }
         }
-        Ok(list)
+        (list, None)
     }
 
     pub fn is_banned(&self, address: IpAddr, now: i64) -> bool {
@@ -173,8 +185,8 @@ impl BanList {
                     "address": subnet.to_string(),
                     "ban_created": ban.created,
                     "banned_until": ban.until,
-                    "ban_duration": ban.until - ban.created,
-                    "time_remaining": ban.until - now,
+                    "ban_duration": ban.until.saturating_sub(ban.created),
+                    "time_remaining": ban.until.saturating_sub(now),
                 })
             })
             .collect()
@@ -228,7 +240,7 @@ mod tests {
     fn bans_survive_a_reload_and_expire() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("banlist.json");
-        let mut list = BanList::load(path.clone(), 1000).unwrap();
+        let mut list = BanList::load(path.clone(), 1000).0;
         let subnet = Subnet::parse("192.168.0.0/24").unwrap();
         assert!(list.ban(
             subnet,
@@ -247,10 +259,17 @@ mod tests {
             ),
             "twice"
         );
-        let mut again = BanList::load(path.clone(), 1500).unwrap();
+        let mut again = BanList::load(path.clone(), 1500).0;
         assert!(again.is_banned("192.168.0.9".parse().unwrap(), 1500));
         assert_eq!(again.list(1500)[0]["time_remaining"], 500);
-        assert!(BanList::load(path, 2500).unwrap().list(2500).is_empty());
+        assert!(BanList::load(path.clone(), 2500).0.list(2500).is_empty());
+        std::fs::write(&path, "not json").unwrap();
+        let (empty, problem) = BanList::load(path.clone(), 1500);
+        assert!(empty.bans.is_empty() && problem.is_some());
+        assert!(
+            path.with_extension("json.bad").exists(),
+            "the bad file is kept aside"
+        );
         assert!(again.unban(&subnet));
         assert!(!again.unban(&subnet));
     }

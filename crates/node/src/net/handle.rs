@@ -19,6 +19,8 @@ const MIN_PEER_VERSION: u32 = 31800;
 const SENDHEADERS_VERSION: u32 = 70012;
 /// Versions that understand `wtxidrelay` (BIP 339).
 const WTXID_RELAY_VERSION: u32 = 70016;
+/// The longest user agent kept (Core's `MAX_SUBVERSION_LENGTH`).
+const MAX_USER_AGENT: usize = 256;
 /// The relay fee we tell peers (`feefilter`), sat/kvB.
 const MIN_RELAY_FEE: i64 = 1000;
 
@@ -81,7 +83,16 @@ impl Connman {
         if !ready {
             match message {
                 NetworkMessage::Verack => self.on_verack(peer),
-                NetworkMessage::WtxidRelay => peer.state().wtxid_relay = true,
+                NetworkMessage::WtxidRelay => {
+                    let mut state = peer.state();
+                    if state
+                        .version
+                        .as_ref()
+                        .is_some_and(|v| v.version >= WTXID_RELAY_VERSION)
+                    {
+                        state.wtxid_relay = true;
+                    }
+                }
                 NetworkMessage::SendAddrV2 => {}
                 other => self.log_net(format!(
                     "unsupported message \"{}\" prior to verack from peer={}",
@@ -117,7 +128,7 @@ impl Connman {
             NetworkMessage::GetHeaders(request) => self.on_getheaders(peer, request),
             NetworkMessage::Headers(headers) => self.on_headers(peer, headers),
             NetworkMessage::Inv(items) => self.on_inv(peer, items),
-            NetworkMessage::GetData(items) => self.on_getdata(peer, items),
+            NetworkMessage::GetData(items) => self.on_getdata(peer, items).await,
             NetworkMessage::NotFound(items) => self.on_notfound(peer, items),
             NetworkMessage::Block(block) => self.on_block(peer, block).await,
             NetworkMessage::Tx(tx) => self.on_tx(peer, tx).await,
@@ -156,10 +167,19 @@ impl Connman {
             peer.disconnect();
             return;
         }
+        // Core reads at most 256 bytes of it (`MAX_SUBVERSION_LENGTH`).
+        let mut user_agent = version.user_agent.clone();
+        if user_agent.len() > MAX_USER_AGENT {
+            let mut end = MAX_USER_AGENT;
+            while !user_agent.is_char_boundary(end) {
+                end -= 1;
+            }
+            user_agent.truncate(end);
+        }
         let info = VersionInfo {
             version: version.version,
             services: version.services,
-            user_agent: version.user_agent.clone(),
+            user_agent: user_agent.clone(),
             start_height: version.start_height,
             relay: version.relay,
         };
@@ -174,7 +194,7 @@ impl Connman {
         peer.send(NetworkMessage::Verack);
         self.log_net(format!(
             "receive version message: {}: version {}, blocks={}, us={}, txrelay={}, peer={}",
-            version.user_agent,
+            user_agent,
             version.version,
             version.start_height,
             peer.local,

@@ -84,7 +84,10 @@ impl Connman {
         config: NetConfig,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Arc<Connman>, String> {
-        let bans = BanList::load(config.banlist.clone(), node.now() as i64)?;
+        let (bans, problem) = BanList::load(config.banlist.clone(), node.now() as i64);
+        if let Some(problem) = problem {
+            node.log(format!("Warning: {problem}"));
+        }
         let mut listeners = Vec::new();
         let mut failures = Vec::new();
         for address in &config.listen {
@@ -262,7 +265,10 @@ impl Connman {
                 Some("not accepting new connections")
             } else if self.bans().is_banned(from.ip(), now) {
                 Some("banned")
-            } else if self.bans().is_discouraged(from.ip()) {
+            } else if self.bans().is_discouraged(from.ip())
+                && self.inbound_count() + 1 >= self.max_inbound()
+            {
+                // Core lets discouraged addresses in while slots are free.
                 Some("discouraged")
             } else if self.inbound_count() >= self.max_inbound() {
                 Some("full")
@@ -312,7 +318,7 @@ impl Connman {
         if !self.is_active() || self.find_by_target(target).is_some() {
             return;
         }
-        let Some(address) = resolve(target, default_port(self.config.magic)) else {
+        let Some(address) = resolve(target, default_port(self.config.magic)).await else {
             self.node
                 .log(format!("Cannot resolve -addnode address '{target}'"));
             return;
@@ -421,9 +427,9 @@ pub fn default_port(magic: Magic) -> u16 {
     }
 }
 
-/// `host`, `host:port`, `[v6]:port` as a socket address.
-fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
-    use std::net::ToSocketAddrs;
+/// `host`, `host:port`, `[v6]:port` as a socket address (names through
+/// tokio's resolver, off the runtime's threads).
+async fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
     if let Ok(address) = target.parse::<SocketAddr>() {
         return Some(address);
     }
@@ -435,7 +441,7 @@ fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
     } else {
         format!("{target}:{default_port}")
     };
-    with_port.to_socket_addrs().ok()?.next()
+    tokio::net::lookup_host(with_port).await.ok()?.next()
 }
 
 #[cfg(test)]
@@ -508,14 +514,20 @@ mod tests {
         connman.stop();
     }
 
-    #[test]
-    fn targets_resolve_with_the_network_port() {
+    #[tokio::test]
+    async fn targets_resolve_with_the_network_port() {
         assert_eq!(
-            resolve("127.0.0.1", 18444),
+            resolve("127.0.0.1", 18444).await,
             Some("127.0.0.1:18444".parse().unwrap())
         );
-        assert_eq!(resolve("[::1]:9", 18444), Some("[::1]:9".parse().unwrap()));
-        assert_eq!(resolve("::1", 18444), Some("[::1]:18444".parse().unwrap()));
+        assert_eq!(
+            resolve("[::1]:9", 18444).await,
+            Some("[::1]:9".parse().unwrap())
+        );
+        assert_eq!(
+            resolve("::1", 18444).await,
+            Some("[::1]:18444".parse().unwrap())
+        );
         assert_eq!(
             unmapped("[::ffff:10.0.0.1]:7".parse().unwrap()),
             "10.0.0.1:7".parse().unwrap()

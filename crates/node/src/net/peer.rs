@@ -158,7 +158,7 @@ impl Peer {
     }
 
     /// Waits while the outbox holds more than [`MAX_SEND_BUFFER`].
-    async fn wait_for_room(&self) {
+    pub(super) async fn wait_for_room(&self) {
         loop {
             let drained = self.drained.notified();
             tokio::pin!(drained);
@@ -234,7 +234,13 @@ async fn read_loop(
                 size,
                 command,
             }) => {
-                account_received(connman, peer, &command, size, now);
+                // Unknown commands are counted together, so made-up names
+                // cannot grow the table without end.
+                let command = match message {
+                    NetworkMessage::Unknown { .. } => "*other*",
+                    _ => command.as_str(),
+                };
+                account_received(connman, peer, command, size, now);
                 connman.process(peer, message).await;
             }
             Ok(Frame::BadChecksum {
@@ -269,10 +275,18 @@ async fn read_loop(
         if peer.is_closing() {
             return;
         }
-        // Nothing more is read from a peer whose answers pile up unread.
-        tokio::select! {
-            () = peer.wait_for_room() => {}
-            () = peer.close_signal.notified() => return,
+        // Nothing more is read from a peer whose answers pile up unread
+        // (the timers still run meanwhile).
+        loop {
+            tokio::select! {
+                () = peer.wait_for_room() => break,
+                () = peer.close_signal.notified() => return,
+                _ = timer.tick() => {
+                    if !keep_alive(connman, peer, started) {
+                        return;
+                    }
+                }
+            }
         }
         reading.set(read_next(reader, magic));
     }
@@ -318,6 +332,23 @@ fn keep_alive(connman: &Connman, peer: &Peer, started: Instant) -> bool {
             u8::from(sent),
             peer.id
         ));
+        return false;
+    }
+    if !state.ready && started.elapsed() > timeout {
+        drop(state);
+        connman.log_net(format!("version handshake timeout peer={}", peer.id));
+        return false;
+    }
+    let now = connman.node.now() as i64;
+    let limit = TIMEOUT_INTERVAL.as_secs() as i64;
+    if state.ready && now - state.last_send > limit {
+        drop(state);
+        connman.log_net(format!("socket sending timeout: {limit}s peer={}", peer.id));
+        return false;
+    }
+    if state.ready && now - state.last_recv > limit {
+        drop(state);
+        connman.log_net(format!("socket receive timeout: {limit}s peer={}", peer.id));
         return false;
     }
     if let Some((_, sent)) = state.ping {

@@ -47,6 +47,13 @@ impl RelayState {
     pub fn peer_gone(&mut self, peer: PeerId) {
         self.orphans.retain(|_, orphan| orphan.from != peer);
     }
+
+    /// A new tip may make refused transactions acceptable (a coinbase
+    /// matured, a lock time passed): ask for them again, as Core resets
+    /// its recent rejects.
+    pub fn tip_changed(&mut self) {
+        self.rejected.clear();
+    }
 }
 
 /// The id a peer relays `tx` by.
@@ -116,19 +123,30 @@ impl Connman {
         !pool.contains(&id) && !lock(&self.relay).rejected.contains(&id)
     }
 
-    pub(super) fn on_getdata(&self, peer: &Peer, items: Vec<Inventory>) {
+    /// Serves a `getdata`, one item at a time, each waiting while the
+    /// peer's unread answers exceed its send buffer (so one message
+    /// cannot make the node hold gigabytes of blocks for it). Missing
+    /// transactions get a `notfound`; missing blocks, as in Core, nothing.
+    pub(super) async fn on_getdata(&self, peer: &Peer, items: Vec<Inventory>) {
         if items.len() > MAX_INV {
             self.misbehaving(peer, &format!("getdata message size = {}", items.len()));
             return;
         }
         let mut missing = Vec::new();
+        let mut served = HashSet::new();
         for item in items {
+            if !served.insert(item) {
+                continue;
+            }
+            peer.wait_for_room().await;
+            if peer.is_closing() {
+                return;
+            }
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
                     let block = self.node.chain().block(&hash).ok().flatten();
-                    match block {
-                        Some(block) => peer.send(NetworkMessage::Block(block)),
-                        None => missing.push(item),
+                    if let Some(block) = block {
+                        peer.send(NetworkMessage::Block(block));
                     }
                 }
                 Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {

@@ -25,6 +25,11 @@ use super::{lock, Connman, PROTOCOL_VERSION};
 const MAX_IN_FLIGHT: usize = 16;
 /// The most headers one message carries (Core's `MAX_HEADERS_RESULTS`).
 const MAX_HEADERS: usize = 2000;
+/// The longest locator a peer may send (Core's `MAX_LOCATOR_SZ`).
+const MAX_LOCATOR: usize = 101;
+/// Blocks kept while their parent is missing, at most (each may be up
+/// to 4 MB); past this, no more are asked for until they connect.
+const MAX_WAITING: usize = 32;
 /// How far past our tip blocks are fetched (Core's
 /// `BLOCK_DOWNLOAD_WINDOW`).
 const DOWNLOAD_WINDOW: u32 = 1024;
@@ -52,8 +57,9 @@ pub struct SyncState {
     invalid: HashSet<BlockHash>,
     /// Requested blocks: who was asked, and when.
     in_flight: HashMap<BlockHash, (PeerId, Instant)>,
-    /// Blocks that arrived before their parent, by hash.
-    waiting: HashMap<BlockHash, Block>,
+    /// Blocks that arrived before their parent, by hash, with the peer
+    /// that sent them.
+    waiting: HashMap<BlockHash, (PeerId, Block)>,
     /// The last tip announced to each peer.
     announced: HashMap<PeerId, BlockHash>,
 }
@@ -61,7 +67,22 @@ pub struct SyncState {
 impl SyncState {
     pub fn peer_gone(&mut self, peer: PeerId) {
         self.in_flight.retain(|_, (asked, _)| *asked != peer);
+        self.waiting.retain(|_, (from, _)| *from != peer);
         self.announced.remove(&peer);
+    }
+
+    /// Waiting blocks whose parent is `parent`, taken out.
+    fn children_of(&mut self, parent: BlockHash) -> Vec<Block> {
+        let children: Vec<BlockHash> = self
+            .waiting
+            .iter()
+            .filter(|(_, (_, b))| b.header.prev_blockhash == parent)
+            .map(|(h, _)| *h)
+            .collect();
+        children
+            .iter()
+            .filter_map(|h| self.waiting.remove(h).map(|(_, b)| b))
+            .collect()
     }
 
     fn in_flight_from(&self, peer: PeerId) -> usize {
@@ -80,36 +101,39 @@ fn known(chain: &ChainState, sync: &SyncState, hash: &BlockHash) -> Option<(u32,
 }
 
 /// Core's block locator from `start`: ten steps back one at a time, then
-/// doubling, ending at genesis.
+/// doubling, ending at genesis (so at most ~40 entries, well inside the
+/// 101 a peer accepts).
 fn locator(chain: &ChainState, sync: &SyncState, start: BlockHash) -> Vec<BlockHash> {
+    let Some((start_height, _, _)) = known(chain, sync, &start) else {
+        return chain.block_hash(0).into_iter().collect();
+    };
     let mut hashes = Vec::new();
     let mut cursor = start;
-    // Walk the header tree down to the chainstate...
-    while !chain.is_active(&cursor) {
-        hashes.push(cursor);
-        let prev = match sync.headers.get(&cursor) {
-            Some(entry) => entry.header.prev_blockhash,
-            None => match chain.entry(&cursor) {
-                Some(entry) => entry.header.prev_blockhash,
-                None => break,
-            },
-        };
-        cursor = prev;
-    }
-    // ...then step through the active chain by height.
-    let mut height = chain.entry(&cursor).map_or(0, |e| e.height) as i64;
+    let mut cursor_height = start_height;
+    let mut height = start_height as i64;
     let mut step = 1i64;
-    while height > 0 {
-        if let Some(hash) = chain.block_hash(height as u32) {
-            hashes.push(hash);
+    loop {
+        // Walk back to `height`: through the header tree while off the
+        // active chain, then by height on it.
+        while cursor_height as i64 > height && !chain.is_active(&cursor) {
+            let Some((_, _, header)) = known(chain, sync, &cursor) else {
+                break;
+            };
+            cursor = header.prev_blockhash;
+            cursor_height -= 1;
+        }
+        if chain.is_active(&cursor) && cursor_height as i64 != height {
+            cursor = chain.block_hash(height as u32).unwrap_or(cursor);
+            cursor_height = height as u32;
+        }
+        hashes.push(cursor);
+        if height == 0 {
+            break;
         }
         if hashes.len() >= 10 {
             step *= 2;
         }
-        height -= step;
-    }
-    if let Some(genesis) = chain.block_hash(0) {
-        hashes.push(genesis);
+        height = (height - step).max(0);
     }
     hashes
 }
@@ -151,7 +175,25 @@ impl Connman {
     }
 
     pub(super) fn on_getheaders(&self, peer: &Peer, request: GetHeadersMessage) {
+        if request.locator_hashes.len() > MAX_LOCATOR {
+            self.log_net(format!(
+                "getheaders locator size {} > {MAX_LOCATOR}, disconnect peer={}",
+                request.locator_hashes.len(),
+                peer.id
+            ));
+            peer.disconnect();
+            return;
+        }
         let chain = self.node.chain();
+        if request.locator_hashes.is_empty() {
+            // No locator: just the header `stop_hash` names, if we have it.
+            let header = chain.entry(&request.stop_hash).map(|e| e.header);
+            drop(chain);
+            if let Some(header) = header {
+                peer.send(NetworkMessage::Headers(vec![header]));
+            }
+            return;
+        }
         // The first locator entry on our active chain is the fork point;
         // none at all means "from genesis".
         let fork = request
@@ -270,6 +312,13 @@ impl Connman {
         if room == 0 || target_work <= chain.tip_entry().chain_work {
             return;
         }
+        // With the waiting room full, only the oldest missing block (the
+        // one holding the others up) is asked for.
+        let room = if sync.waiting.len() >= MAX_WAITING {
+            1
+        } else {
+            room
+        };
         // The blocks between what we have and their best, oldest first.
         let mut missing = Vec::new();
         let mut cursor = target;
@@ -324,7 +373,18 @@ impl Connman {
     /// be our new best chain (Core takes such unrequested blocks too).
     pub(super) async fn on_block(self: &Arc<Self>, peer: &Arc<Peer>, block: Block) {
         let hash = block.block_hash();
-        let requested = lock(&self.sync).in_flight.remove(&hash).is_some();
+        let requested = {
+            let mut sync = lock(&self.sync);
+            let requested = sync.in_flight.remove(&hash).is_some();
+            // The peer is delivering: its other requests count from now.
+            let now = Instant::now();
+            for (asked, when) in sync.in_flight.values_mut() {
+                if *asked == peer.id {
+                    *when = now;
+                }
+            }
+            requested
+        };
         {
             let chain = self.node.chain();
             if chain.entry(&hash).is_some() {
@@ -363,13 +423,7 @@ impl Connman {
                     let height = self.node.chain().entry(&hash).map(|e| e.height);
                     let mut sync = lock(&self.sync);
                     sync.headers.remove(&hash);
-                    let children: Vec<BlockHash> = sync
-                        .waiting
-                        .iter()
-                        .filter(|(_, b)| b.header.prev_blockhash == hash)
-                        .map(|(h, _)| *h)
-                        .collect();
-                    queue.extend(children.iter().filter_map(|h| sync.waiting.remove(h)));
+                    queue.extend(sync.children_of(hash));
                     drop(sync);
                     let mut state = peer.state();
                     if outcome == BlockOutcome::NewTip {
@@ -381,9 +435,15 @@ impl Connman {
                         }
                     }
                 }
-                Err(BlockError::Duplicate) => {}
+                Err(BlockError::Duplicate) => {
+                    // We had it (from `submitblock`, say): its children can go on.
+                    queue.extend(lock(&self.sync).children_of(hash));
+                }
                 Err(BlockError::PrevNotFound) => {
-                    lock(&self.sync).waiting.insert(hash, block);
+                    let mut sync = lock(&self.sync);
+                    if sync.waiting.len() < MAX_WAITING {
+                        sync.waiting.insert(hash, (peer.id, block));
+                    }
                 }
                 Err(BlockError::Store(message)) => {
                     self.node
@@ -427,6 +487,7 @@ impl Connman {
             let changed = self.node.tip_signal.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
+            lock(&self.relay).tip_changed();
             self.announce_tip();
             tokio::select! {
                 () = changed => {}
@@ -516,6 +577,26 @@ impl Connman {
                         peer.disconnect();
                     }
                     lock(&self.sync).peer_gone(id);
+                }
+            }
+            // Waiting blocks whose parent came another way (`submitblock`).
+            let ready: Vec<(PeerId, Block)> = {
+                let chain = self.node.chain();
+                let mut sync = lock(&self.sync);
+                let hashes: Vec<BlockHash> = sync
+                    .waiting
+                    .iter()
+                    .filter(|(_, (_, b))| chain.entry(&b.header.prev_blockhash).is_some())
+                    .map(|(h, _)| *h)
+                    .collect();
+                hashes
+                    .iter()
+                    .filter_map(|h| sync.waiting.remove(h))
+                    .collect()
+            };
+            for (id, block) in ready {
+                if let Some(peer) = self.peer(id) {
+                    self.connect_block(&peer, block);
                 }
             }
             // Blocks freed by a stalled peer go to whoever has them.

@@ -17,6 +17,9 @@ use crate::net::ban::{Ban, Subnet};
 use crate::net::peer::Peer;
 use crate::net::Connman;
 
+/// How long a `setban` without a time lasts (Core's `-bantime` default).
+const DEFAULT_BANTIME: i64 = 24 * 60 * 60;
+
 pub static METHODS: &[&Method] = &[
     &GETPEERINFO,
     &GETCONNECTIONCOUNT,
@@ -356,17 +359,22 @@ static SETBAN: Method = Method {
         }
         let now = node.now() as i64;
         let bantime = params.i64_or(2, 0)?;
-        let until = match (bantime, params.bool_or(3, false)) {
-            (time, _) if time <= 0 => now + 24 * 60 * 60,
-            (time, true) => time,
-            (time, false) => now + time,
+        let absolute = params.bool_or(3, false);
+        let until = if absolute {
+            if bantime <= now {
+                return Err(RpcError::new(
+                    code::INVALID_PARAMETER,
+                    "Error: Absolute timestamp is in the past",
+                ));
+            }
+            bantime
+        } else if bantime <= 0 {
+            now + DEFAULT_BANTIME
+        } else {
+            now.checked_add(bantime).ok_or_else(|| {
+                RpcError::new(code::INVALID_PARAMETER, "Error: bantime is too large")
+            })?
         };
-        if until <= now {
-            return Err(RpcError::new(
-                code::INVALID_PARAMS,
-                "Error: Absolute timestamp is in the past",
-            ));
-        }
         if !connman.bans().ban(subnet, Ban { created: now, until }) {
             return Err(RpcError::new(
                 code::CLIENT_NODE_ALREADY_ADDED,
