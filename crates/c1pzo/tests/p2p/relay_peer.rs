@@ -129,6 +129,14 @@ fn a_mempool_transaction_is_announced_by_wtxid_or_txid_as_each_peer_negotiated()
     let got = fetch_tx(&mut by_txid, Inventory::WitnessTransaction(txid));
     assert_eq!(json!(to_hex(&got)), raw);
     assert_eq!(got, tx);
+    // A non-witness request (MSG_TX) gets it without its witness.
+    let stripped = fetch_tx(&mut by_txid, Inventory::Transaction(txid));
+    assert_eq!(stripped.compute_txid(), txid);
+    assert!(stripped.input.iter().all(|i| i.witness.is_empty()));
+    assert!(
+        tx.input.iter().any(|i| !i.witness.is_empty()),
+        "a segwit spend"
+    );
 }
 
 #[test]

@@ -76,6 +76,9 @@ fn mask(address: IpAddr, prefix: u8) -> IpAddr {
     }
 }
 
+/// Discouraged addresses remembered at most.
+const MAX_DISCOURAGED: usize = 50_000;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Ban {
     pub created: i64,
@@ -143,6 +146,11 @@ impl BanList {
     }
 
     pub fn discourage(&mut self, address: IpAddr) {
+        // Bounded: past this many, the oldest knowledge is dropped all at
+        // once (Core keeps a fixed-size rolling filter).
+        if self.discouraged.len() >= MAX_DISCOURAGED {
+            self.discouraged.clear();
+        }
         self.discouraged.insert(address);
     }
 

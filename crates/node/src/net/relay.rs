@@ -145,14 +145,24 @@ impl Connman {
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
                     let block = self.node.chain().block(&hash).ok().flatten();
-                    if let Some(block) = block {
+                    if let Some(mut block) = block {
+                        // A non-witness request gets the block without
+                        // witnesses, as Core serves old peers.
+                        if matches!(item, Inventory::Block(_)) {
+                            block.txdata.iter_mut().for_each(strip_witness);
+                        }
                         peer.send(NetworkMessage::Block(block));
                     }
                 }
                 Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {
                     let tx = self.node.mempool().get(&txid).map(|e| e.tx.clone());
                     match tx {
-                        Some(tx) => peer.send(NetworkMessage::Tx(tx)),
+                        Some(mut tx) => {
+                            if matches!(item, Inventory::Transaction(_)) {
+                                strip_witness(&mut tx);
+                            }
+                            peer.send(NetworkMessage::Tx(tx));
+                        }
                         None => missing.push(item),
                     }
                 }
@@ -335,6 +345,12 @@ impl Connman {
                 }
             }
         }
+    }
+}
+
+fn strip_witness(tx: &mut Transaction) {
+    for input in &mut tx.input {
+        input.witness.clear();
     }
 }
 
