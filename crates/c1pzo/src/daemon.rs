@@ -173,8 +173,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let chainstate = match loaded {
         Ok(chainstate) => chainstate,
         Err(error) => {
-            rpc.request_stop();
-            cleanup(&cookie, &pid_file);
+            give_up(&rpc, None, &cookie, &pid_file);
             return Err(error);
         }
     };
@@ -198,8 +197,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let wallets = match start_wallets(&args, &dirs.network, &node, params.network, executable) {
         Ok(wallets) => wallets,
         Err(error) => {
-            rpc.request_stop();
-            cleanup(&cookie, &pid_file);
+            give_up(&rpc, None, &cookie, &pid_file);
             return Err(error);
         }
     };
@@ -207,11 +205,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let ipc_server = match serve_ipc(&args, &dirs.network, &node, wallet_source(&wallets)) {
         Ok(server) => server,
         Err(error) => {
-            rpc.request_stop();
-            if let Some(wallets) = wallets {
-                wallets.stop();
-            }
-            cleanup(&cookie, &pid_file);
+            give_up(&rpc, wallets, &cookie, &pid_file);
             return Err(error);
         }
     };
@@ -221,11 +215,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     let connman = match started {
         Ok(connman) => connman,
         Err(error) => {
-            rpc.request_stop();
-            if let Some(wallets) = wallets {
-                wallets.stop();
-            }
-            cleanup(&cookie, &pid_file);
+            give_up(&rpc, wallets, &cookie, &pid_file);
             return Err(error);
         }
     };
@@ -546,6 +536,21 @@ fn serve_ipc(
 }
 
 /// Removes the files that exist only while the node runs.
+/// Startup failed after the RPC server began: it stops, the wallets
+/// started so far close, and the cookie and pid file go.
+fn give_up(
+    rpc: &RpcState,
+    wallets: Option<Wallets>,
+    cookie: &Option<PathBuf>,
+    pid_file: &Option<PathBuf>,
+) {
+    rpc.request_stop();
+    if let Some(wallets) = wallets {
+        wallets.stop();
+    }
+    cleanup(cookie, pid_file);
+}
+
 fn cleanup(cookie: &Option<PathBuf>, pid_file: &Option<PathBuf>) {
     for path in [cookie, pid_file].into_iter().flatten() {
         let _ = std::fs::remove_file(path);

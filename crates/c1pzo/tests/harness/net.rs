@@ -6,13 +6,9 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bitcoin::block::{Header, Version};
+use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
-use bitcoin::script::Builder;
-use bitcoin::{
-    absolute, transaction, Amount, Block, BlockHash, CompactTarget, Network, OutPoint, ScriptBuf,
-    Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness,
-};
+use bitcoin::{Amount, Block, BlockHash, CompactTarget, Network, ScriptBuf, TxMerkleNode};
 use serde_json::{json, Value};
 
 use super::{TestNode, ADDRESS};
@@ -238,9 +234,10 @@ pub fn subsidy(height: u32) -> Amount {
     }
 }
 
-/// A block extending the node's tip: one coinbase (BIP34 height, then
-/// OP_0, paying the subsidy to the harness's address), no witness data,
-/// regtest's easiest target, its proof of work solved.
+/// A block extending the node's tip: only a coinbase (paying the subsidy
+/// to the harness's address, with the BIP34 height and a witness
+/// commitment), regtest's easiest target, its proof of work solved
+/// (`chain::block_builder`, the node's own block assembly).
 pub fn block_on_tip(node: &TestNode) -> Block {
     let tip = tip(node);
     let now = SystemTime::now()
@@ -253,37 +250,15 @@ pub fn block_on_tip(node: &TestNode) -> Block {
 /// As [`block_on_tip`], on any parent: the block at `height` whose parent
 /// is `prev`, with timestamp `time`.
 pub fn block_on(prev: BlockHash, height: u32, time: u32) -> Block {
-    let coinbase = Transaction {
-        version: transaction::Version::TWO,
-        lock_time: absolute::LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::null(),
-            script_sig: Builder::new()
-                .push_int(i64::from(height))
-                .push_opcode(bitcoin::opcodes::OP_0)
-                .into_script(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![TxOut {
-            value: subsidy(height),
-            script_pubkey: harness_script(),
-        }],
-    };
-    let mut block = Block {
-        header: Header {
-            version: Version::from_consensus(0x2000_0000),
-            prev_blockhash: prev,
-            merkle_root: TxMerkleNode::all_zeros(),
-            time,
-            bits: CompactTarget::from_consensus(0x207f_ffff),
-            nonce: 0,
-        },
-        txdata: vec![coinbase],
-    };
-    block.header.merkle_root = block.compute_merkle_root().expect("one transaction");
-    solve(&mut block.header);
-    block
+    chain::block_builder::assemble(
+        prev,
+        height,
+        CompactTarget::from_consensus(0x207f_ffff),
+        time,
+        harness_script(),
+        subsidy(height),
+        vec![],
+    )
 }
 
 /// As [`block_on_tip`], with a merkle root that does not match the
@@ -298,12 +273,9 @@ pub fn block_with_bad_merkle_root(node: &TestNode) -> Block {
     block
 }
 
-/// Increments the nonce until the header meets its own target.
+/// Tries nonces until the header meets its own target.
 pub fn solve(header: &mut Header) {
-    header.nonce = 0;
-    while header.validate_pow(header.target()).is_err() {
-        header.nonce = header.nonce.checked_add(1).expect("a nonce below 2^32");
-    }
+    chain::block_builder::grind(header);
 }
 
 /// A regtest address nobody else mines to, so that two nodes mining at
