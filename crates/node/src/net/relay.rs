@@ -144,7 +144,8 @@ impl Connman {
             }
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
-                    let block = self.node.chain().block(&hash).ok().flatten();
+                    let block =
+                        super::sync::blocking(|| self.node.chain().block(&hash).ok().flatten());
                     if let Some(mut block) = block {
                         // A non-witness request gets the block without
                         // witnesses, as Core serves old peers.
@@ -203,7 +204,7 @@ impl Connman {
         let wtxid_relay = peer.state().wtxid_relay;
         remember(&mut peer.state().known_txs, relay_id(&tx, wtxid_relay));
         let txid = tx.compute_txid();
-        let outcome = self.node.submit_transaction(tx.clone(), 0);
+        let outcome = super::sync::blocking(|| self.node.submit_transaction(tx.clone(), 0));
         match outcome {
             Ok(_) => {
                 peer.state().last_tx = self.node.now() as i64;

@@ -140,7 +140,7 @@ fn locator(chain: &ChainState, sync: &SyncState, start: BlockHash) -> Vec<BlockH
 
 /// Runs `f`, letting the runtime move other tasks off this thread first
 /// when it can (chainstate work touches the disk).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
         _ => f(),
