@@ -292,15 +292,7 @@ fn net_config(
         }
         for bind in binds {
             let bind = bind.trim_end_matches("=onion");
-            let address = bind
-                .parse::<std::net::SocketAddr>()
-                .ok()
-                .or_else(|| {
-                    bind.trim_matches(['[', ']'])
-                        .parse::<std::net::IpAddr>()
-                        .ok()
-                        .map(|ip| std::net::SocketAddr::new(ip, port))
-                })
+            let address = node::net::parse_address(bind, port)
                 .ok_or_else(|| Fatal(format!("Cannot resolve -bind address: '{bind}'")))?;
             listen.push(address);
         }

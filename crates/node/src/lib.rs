@@ -11,6 +11,7 @@ pub mod mining;
 pub mod net;
 pub mod notify;
 pub mod rpc;
+pub mod subnet;
 
 pub use context::Node;
 pub use local_chain::LocalChain;

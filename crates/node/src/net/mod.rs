@@ -76,6 +76,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs `f`, letting the runtime move other tasks off this thread first
+/// when it can (chainstate and mempool work touches the disk).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Connman {
     /// Binds the listeners, then starts accepting, the manual connections,
     /// block announcement and transaction relay on `runtime`.
@@ -427,14 +436,21 @@ pub fn default_port(magic: Magic) -> u16 {
     }
 }
 
-/// `host`, `host:port`, `[v6]:port` as a socket address (names through
-/// tokio's resolver, off the runtime's threads).
-async fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
-    if let Ok(address) = target.parse::<SocketAddr>() {
+/// A numeric `ip`, `ip:port` or `[v6]:port` (`-bind`, `-connect`,
+/// `addnode`), with `default_port` when none is given.
+pub fn parse_address(text: &str, default_port: u16) -> Option<SocketAddr> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
         return Some(address);
     }
-    if let Ok(ip) = target.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Some(SocketAddr::new(ip, default_port));
+    let ip = text.trim_matches(['[', ']']).parse::<IpAddr>().ok()?;
+    Some(SocketAddr::new(ip, default_port))
+}
+
+/// As [`parse_address`], or a host name looked up through tokio's
+/// resolver (off the runtime's threads).
+async fn resolve(target: &str, default_port: u16) -> Option<SocketAddr> {
+    if let Some(address) = parse_address(target, default_port) {
+        return Some(address);
     }
     let with_port = if target.contains(':') {
         target.to_string()

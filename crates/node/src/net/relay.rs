@@ -14,7 +14,7 @@ use bitcoin::p2p::message_blockdata::Inventory;
 use bitcoin::{Transaction, Txid};
 
 use super::peer::{Peer, PeerId};
-use super::{lock, Connman};
+use super::{blocking, lock, Connman};
 use crate::mempool::RejectKind;
 
 /// New mempool transactions are announced this often, in one `inv` per
@@ -74,18 +74,28 @@ impl Connman {
         let mut blocks = Vec::new();
         let mut wanted = Vec::new();
         let wtxid_relay = peer.state().wtxid_relay;
-        let pool: HashSet<[u8; 32]> = self
-            .node
-            .mempool()
-            .entries()
-            .map(|e| {
-                if wtxid_relay {
-                    e.wtxid.to_byte_array()
-                } else {
-                    e.txid.to_byte_array()
-                }
-            })
-            .collect();
+        // The mempool's ids, gathered only when transactions are announced.
+        let announces_txs = items.iter().any(|item| {
+            matches!(
+                item,
+                Inventory::WTx(_) | Inventory::Transaction(_) | Inventory::WitnessTransaction(_)
+            )
+        });
+        let pool: HashSet<[u8; 32]> = if !announces_txs {
+            HashSet::new()
+        } else {
+            self.node
+                .mempool()
+                .entries()
+                .map(|e| {
+                    if wtxid_relay {
+                        e.wtxid.to_byte_array()
+                    } else {
+                        e.txid.to_byte_array()
+                    }
+                })
+                .collect()
+        };
         for item in items {
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => blocks.push(hash),
@@ -144,8 +154,7 @@ impl Connman {
             }
             match item {
                 Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
-                    let block =
-                        super::sync::blocking(|| self.node.chain().block(&hash).ok().flatten());
+                    let block = blocking(|| self.node.chain().block(&hash).ok().flatten());
                     if let Some(mut block) = block {
                         // A non-witness request gets the block without
                         // witnesses, as Core serves old peers.
@@ -204,7 +213,7 @@ impl Connman {
         let wtxid_relay = peer.state().wtxid_relay;
         remember(&mut peer.state().known_txs, relay_id(&tx, wtxid_relay));
         let txid = tx.compute_txid();
-        let outcome = super::sync::blocking(|| self.node.submit_transaction(tx.clone(), 0));
+        let outcome = blocking(|| self.node.submit_transaction(tx.clone(), 0));
         match outcome {
             Ok(_) => {
                 peer.state().last_tx = self.node.now() as i64;

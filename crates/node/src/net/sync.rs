@@ -18,7 +18,7 @@ use bitcoin::{Block, BlockHash};
 use chain::{BlockError, BlockOutcome, ChainState};
 
 use super::peer::{Peer, PeerId};
-use super::{lock, Connman, PROTOCOL_VERSION};
+use super::{blocking, lock, Connman, PROTOCOL_VERSION};
 
 /// Blocks requested from one peer at a time (Core's
 /// `MAX_BLOCKS_IN_TRANSIT_PER_PEER`).
@@ -136,15 +136,6 @@ fn locator(chain: &ChainState, sync: &SyncState, start: BlockHash) -> Vec<BlockH
         height = (height - step).max(0);
     }
     hashes
-}
-
-/// Runs `f`, letting the runtime move other tasks off this thread first
-/// when it can (chainstate work touches the disk).
-pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
 }
 
 impl Connman {

@@ -4,83 +4,11 @@
 
 use std::net::IpAddr;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subnet {
-    network: IpAddr,
-    prefix: u8,
-}
+pub use crate::subnet::Subnet;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("Invalid -rpcallowip subnet specification: {0}. Valid values are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0).")]
 pub struct BadSubnet(pub String);
-
-impl Subnet {
-    pub fn parse(text: &str) -> Result<Subnet, BadSubnet> {
-        let bad = || BadSubnet(text.to_string());
-        let (address, mask) = match text.split_once('/') {
-            Some((address, mask)) => (address, Some(mask)),
-            None => (text, None),
-        };
-        let network: IpAddr = address.parse().map_err(|_| bad())?;
-        let width = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match mask {
-            None => width,
-            Some(mask) => match mask.parse::<u8>() {
-                Ok(prefix) if prefix <= width => prefix,
-                Ok(_) => return Err(bad()),
-                Err(_) => {
-                    // A netmask: contiguous ones only.
-                    let mask: IpAddr = mask.parse().map_err(|_| bad())?;
-                    let (leading, total) = match mask {
-                        IpAddr::V4(v4) => {
-                            (u32::from(v4).leading_ones(), u32::from(v4).count_ones())
-                        }
-                        IpAddr::V6(v6) => {
-                            (u128::from(v6).leading_ones(), u128::from(v6).count_ones())
-                        }
-                    };
-                    if mask.is_ipv4() != network.is_ipv4() || leading != total {
-                        return Err(bad());
-                    }
-                    leading as u8
-                }
-            },
-        };
-        Ok(Subnet { network, prefix })
-    }
-
-    pub fn contains(&self, address: &IpAddr) -> bool {
-        let address = match address {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(*address),
-            v4 => *v4,
-        };
-        if address.is_ipv4() != self.network.is_ipv4() {
-            return false;
-        }
-        let width = if address.is_ipv4() { 32 } else { 128 };
-        let shift = 128 - width + u32::from(self.prefix);
-        let mask = if shift == 0 {
-            0
-        } else {
-            u128::MAX << (128 - shift)
-        };
-        let mask = mask
-            & if width == 32 {
-                u128::from(u32::MAX)
-            } else {
-                u128::MAX
-            };
-        (bits(&address) & mask) == (bits(&self.network) & mask)
-    }
-}
-
-/// The address as a 128-bit number (IPv4 in the low 32 bits).
-fn bits(address: &IpAddr) -> u128 {
-    match address {
-        IpAddr::V4(v4) => u128::from(u32::from(*v4)),
-        IpAddr::V6(v6) => u128::from(*v6),
-    }
-}
 
 /// The clients the server accepts.
 #[derive(Clone, Debug)]
@@ -94,7 +22,7 @@ impl AllowList {
             Subnet::parse("::1").expect("valid"),
         ];
         for value in values {
-            subnets.push(Subnet::parse(value)?);
+            subnets.push(Subnet::parse(value).ok_or_else(|| BadSubnet(value.clone()))?);
         }
         Ok(AllowList(subnets))
     }
