@@ -115,14 +115,39 @@ fn engine(layout: &Layout, options: &Options) -> Result<Engine> {
 }
 
 /// Runs the build, installing missing builder tools (cmake, ...) once.
-fn run_engine(engine: &Engine, reporter: &dyn Reporter) -> Result<RunReport> {
-    match engine.run(reporter) {
-        Err(err) if !err.missing_debian_packages().is_empty() && apt::can_install() => {
-            eprintln!("{err}");
-            apt::install(&err.missing_debian_packages())?;
-            Ok(engine.run(reporter)?)
+/// After an install the run is planned again: the tools' versions are
+/// part of every build id, and an id computed while cmake was missing
+/// would name a build that did not happen ("cmake: not installed") and
+/// differ from the next command's.
+fn run_engine(engine: Engine, reporter: &dyn Reporter) -> Result<(Engine, RunReport)> {
+    run_engine_with(engine, reporter, &|packages| {
+        if !apt::can_install() {
+            return Ok(false);
         }
-        other => Ok(other?),
+        apt::install(packages)?;
+        Ok(true)
+    })
+}
+
+/// [`run_engine`] with the installer given: it returns whether it
+/// installed `packages`.
+fn run_engine_with(
+    engine: Engine,
+    reporter: &dyn Reporter,
+    install: &dyn Fn(&[String]) -> Result<bool>,
+) -> Result<(Engine, RunReport)> {
+    match engine.run(reporter) {
+        Err(err) if !err.missing_debian_packages().is_empty() => {
+            if !install(&err.missing_debian_packages())? {
+                return Err(err.into());
+            }
+            eprintln!("{err}");
+            let replanned = Engine::new(engine.layout.clone(), engine.options.clone())?;
+            let report = replanned.run(reporter)?;
+            Ok((replanned, report))
+        }
+        Err(err) => Err(err.into()),
+        Ok(report) => Ok((engine, report)),
     }
 }
 
@@ -187,7 +212,7 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
             }
         }
         Action::Install => {
-            let report = run_engine(&engine, reporter)?;
+            let (_, report) = run_engine(engine, reporter)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -275,6 +300,8 @@ pub fn build(args: DependsArgs) -> Result<()> {
     let root = crate::repo_root();
     let report = run_in(&root, args)?.context("`cargo xtask build` takes options, not actions")?;
     let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
+    let toolchains = depends::toolchain::Toolchains::load(&root.join("toolchains"))?;
+    crate::rustup::ensure_target(&toolchains.lookup(&report.host)?.rust_target)?;
     let sh = xshell::Shell::new()?;
     sh.change_dir(&root);
     // A prefix made with MULTIPROCESS=1 (its manifest says so) builds the

@@ -4,8 +4,15 @@
 
 mod apt;
 mod bench;
+mod cargo_run;
+mod ci;
 mod depends_cmd;
+mod emulator;
+mod hermetic;
+mod rustup;
 mod test_cmd;
+#[cfg(test)]
+mod tidy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +20,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, test and package c1pzo", version)]
+#[command(
+    name = "cargo xtask",
+    about = "Build and test c1pzo for every host, and run its CI cells",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +41,11 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Measure an area and write the figures under target/bench/.
     Bench(bench::BenchArgs),
+    /// Run CI cells from ci/matrix.toml here, list them, or write the workflow.
+    Ci(ci::CiArgs),
+    /// The `hermetic` cell: two test runs at once in two clones, beside a
+    /// node on the default ports.
+    Hermetic(hermetic::HermeticArgs),
 }
 
 /// The repository root: xtask lives in `<root>/xtask`.
@@ -47,6 +63,8 @@ fn main() -> ExitCode {
         Command::Build(args) => depends_cmd::build(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Ci(args) => ci::run(args),
+        Command::Hermetic(args) => hermetic::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

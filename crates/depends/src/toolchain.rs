@@ -136,6 +136,25 @@ pub struct CargoSettings {
     pub runner_debian: Option<String>,
 }
 
+/// How tests run this host's executables on the build machine when they
+/// cannot run natively. Outside every build id: it changes nothing built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSettings {
+    /// The binfmt_misc entry that lets the kernel exec this host's
+    /// binaries through an emulator (`/usr/lib/binfmt.d/<name>.conf`), so a
+    /// process under test can start others, as on real hardware.
+    #[serde(default)]
+    pub binfmt: Option<String>,
+    /// Debian package providing that entry.
+    #[serde(default)]
+    pub binfmt_debian: Option<String>,
+    /// Environment for every process of a test run (the emulator's
+    /// library prefix, e.g. `QEMU_LD_PREFIX`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SdkRequirement {
@@ -171,6 +190,10 @@ pub struct ToolchainFile {
     #[serde(default)]
     pub debug: Flags,
     pub cargo: CargoSettings,
+    /// How tests run this host's executables here; absent for hosts that
+    /// run natively.
+    #[serde(default)]
+    pub test: Option<TestSettings>,
 }
 
 /// Every toolchain file, by triple and alias.
@@ -254,6 +277,7 @@ pub struct Toolchain {
     pub strip: Vec<String>,
     pub flags: Flags,
     pub cargo: CargoSettings,
+    pub test: Option<TestSettings>,
     /// sha256 over `preimage`.
     pub id: String,
     /// What the id hashes, entry by entry, so a plan can say what changed.
@@ -405,6 +429,7 @@ impl Toolchain {
             strip,
             flags,
             cargo: file.cargo.clone(),
+            test: file.test.clone(),
             id,
             preimage,
         })

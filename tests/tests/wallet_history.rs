@@ -2,7 +2,7 @@
 //! abandoning, listsinceblock, rescans, importing descriptors into blank
 //! and watch-only wallets, and restoring a backup.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use bitcoin::Amount;
 use harness::wallet_rpc::*;

@@ -2,18 +2,17 @@
 //! file is held by a separate pid, never by the node; a wallet process
 //! killed with -9 is noticed, answered for, and replaced by `loadwallet`
 //! with nothing lost; `stop` and Ctrl-C leave no process behind.
-#![cfg(feature = "multiprocess")]
 
-mod harness;
+use c1pzo_functional as harness;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{children, TestNode};
 use serde_json::json;
 
 fn multiprocess_node(extra: &[&str]) -> TestNode {
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_c1pzo-node"));
+    let exe = harness::exe("c1pzo-node");
     let mut args = vec!["-fallbackfee=0.0002"];
     args.extend_from_slice(extra);
     TestNode::start_exe(exe, [127, 0, 0, 1].into(), &args)
@@ -215,7 +214,7 @@ fn a_wallet_process_started_on_its_own_connects_to_a_listening_node() {
         "Listening for IPC requests on address unix:{}",
         socket.display()
     )));
-    let mut wallet = std::process::Command::new(env!("CARGO_BIN_EXE_c1pzo-wallet"))
+    let mut wallet = std::process::Command::new(harness::exe("c1pzo-wallet"))
         .arg("-regtest")
         .arg(format!("-datadir={}", node.datadir().display()))
         .arg("-ipcconnect=unix")
@@ -432,7 +431,7 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
 fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
     let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
     let port = harness::free_port();
-    let mut wallet = std::process::Command::new(env!("CARGO_BIN_EXE_c1pzo-wallet"))
+    let mut wallet = std::process::Command::new(harness::exe("c1pzo-wallet"))
         .arg("-regtest")
         .arg(format!("-datadir={}", node.datadir().display()))
         .arg("-ipcconnect=unix")

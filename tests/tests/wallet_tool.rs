@@ -2,7 +2,7 @@
 //! bitcoin-wallet's output and errors, and a wallet it made offline
 //! loaded by a running node.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,7 +12,7 @@ use harness::TestNode;
 use serde_json::json;
 
 fn tool_exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_c1pzo-wallet"))
+    harness::exe("c1pzo-wallet")
 }
 
 /// Runs the tool on regtest in `datadir` with `args`.

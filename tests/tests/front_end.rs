@@ -3,11 +3,9 @@
 //! client. The node answers from its own process; every wallet call goes
 //! front end -> node -> wallet process and back, and gives the same
 //! answers and the same refusals as the wallet RPCs.
-#![cfg(feature = "multiprocess")]
 
-mod harness;
+use c1pzo_functional as harness;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +17,7 @@ use ipc::event_loop::LoopHandle;
 use serde_json::json;
 
 fn node_with_ipcbind() -> TestNode {
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_c1pzo-node"));
+    let exe = harness::exe("c1pzo-node");
     TestNode::start_exe(
         exe,
         [127, 0, 0, 1].into(),

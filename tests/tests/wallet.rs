@@ -5,7 +5,7 @@
 //! leaving the wallet as it was. Written against `C1PZOD`, so the same
 //! tests run against the multiprocess executables later.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use bitcoin::{Amount, SignedAmount};
 use harness::wallet_rpc::*;

@@ -8,7 +8,7 @@
 //! `p2p/relay_peer.rs` relays transactions and blocks with raw peers.
 //! Written against `C1PZOD`, so the same tests run against `c1pzo-node`.
 
-mod harness;
+use c1pzo_functional as harness;
 #[path = "p2p/raw_peer.rs"]
 mod raw_peer;
 #[path = "p2p/relay_peer.rs"]

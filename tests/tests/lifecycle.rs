@@ -3,7 +3,7 @@
 //! leaves a chainstate that reopens at a consistent tip with nothing it
 //! reported as accepted lost.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use std::process::Command;
 use std::time::Duration;
@@ -164,11 +164,14 @@ fn kill_9_during_shutdown_leaves_a_consistent_chainstate() {
 fn config_file_sections_pid_and_daemon() {
     let dir = tempfile::tempdir().unwrap();
     let rpc_port = harness::free_port();
+    let p2p_port = harness::free_port();
     // Top-level rpcport is ignored on regtest (network-only option); the
     // [regtest] section's applies, as in Bitcoin Core.
     std::fs::write(
         dir.path().join("c1pzo.conf"),
-        format!("regtest=1\nrpcport=1\nincludeconf=extra.conf\n[regtest]\nrpcport={rpc_port}\n"),
+        format!(
+            "regtest=1\nrpcport=1\nincludeconf=extra.conf\n[regtest]\nrpcport={rpc_port}\nport={p2p_port}\n"
+        ),
     )
     .unwrap();
     std::fs::write(dir.path().join("extra.conf"), "txindex=1\n").unwrap();
@@ -234,7 +237,7 @@ fn config_file_sections_pid_and_daemon() {
         "c1pzo stopping\n"
     );
     let started = std::time::Instant::now();
-    while net.join("c1pzod.pid").exists() && started.elapsed() < Duration::from_secs(30) {
+    while net.join("c1pzod.pid").exists() && started.elapsed() < harness::scaled(30) {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
@@ -271,6 +274,7 @@ fn rpc_answers_minus_28_until_the_node_has_loaded() {
             "-printtoconsole=0",
             &format!("-datadir={}", dir.path().display()),
             &format!("-rpcport={port}"),
+            &format!("-port={}", harness::free_port()),
         ])
         .spawn()
         .unwrap();
@@ -278,7 +282,7 @@ fn rpc_answers_minus_28_until_the_node_has_loaded() {
     let client = reqwest::blocking::Client::new();
     let started = std::time::Instant::now();
     let mut answers = Vec::new();
-    while started.elapsed() < Duration::from_secs(30) {
+    while started.elapsed() < harness::scaled(30) {
         let Ok(text) = std::fs::read_to_string(&cookie) else {
             continue;
         };

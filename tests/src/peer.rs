@@ -8,6 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::timeouts::timeout_factor;
 use bitcoin::consensus::encode::{deserialize, serialize};
 use bitcoin::hashes::{sha256d, Hash};
 use bitcoin::p2p::message::{CommandString, NetworkMessage, RawNetworkMessage};
@@ -61,7 +62,7 @@ impl TestPeer {
     /// Opens a TCP connection to the node's P2P port on 127.0.0.1.
     pub fn connect(port: u16) -> std::io::Result<TestPeer> {
         let address = SocketAddr::from(([127, 0, 0, 1], port));
-        let stream = TcpStream::connect_timeout(&address, Duration::from_secs(10))?;
+        let stream = TcpStream::connect_timeout(&address, crate::scaled(10))?;
         stream.set_nodelay(true)?;
         stream.set_write_timeout(Some(Duration::from_secs(10)))?;
         Ok(TestPeer {
@@ -136,7 +137,7 @@ impl TestPeer {
         let version = self.version_message();
         self.send(NetworkMessage::Version(version))
             .map_err(|e| format!("sending version: {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + crate::scaled(10);
         let mut got_verack = false;
         while self.node_version.is_none() || !got_verack {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -195,7 +196,11 @@ impl TestPeer {
     /// is returned. A frame rust-bitcoin cannot decode comes back as
     /// `NetworkMessage::Unknown` with its command and payload.
     pub fn recv(&mut self, timeout: Duration) -> Result<NetworkMessage, RecvError> {
-        let deadline = Instant::now() + timeout;
+        self.recv_before(Instant::now() + timeout.mul_f64(timeout_factor()))
+    }
+
+    /// The next message, before `deadline`.
+    fn recv_before(&mut self, deadline: Instant) -> Result<NetworkMessage, RecvError> {
         self.fill(24, deadline)?;
         if self.buffer[..4] != REGTEST_MAGIC {
             return Err(RecvError::Malformed(format!(
@@ -239,13 +244,12 @@ impl TestPeer {
         mut matches: impl FnMut(&NetworkMessage) -> bool,
         timeout: Duration,
     ) -> Result<NetworkMessage, RecvError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + timeout.mul_f64(timeout_factor());
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if Instant::now() >= deadline {
                 return Err(RecvError::Timeout);
             }
-            let message = self.recv(left)?;
+            let message = self.recv_before(deadline)?;
             if matches(&message) {
                 return Ok(message);
             }
@@ -265,7 +269,7 @@ impl TestPeer {
     /// Whether the node closes the connection within `timeout` (reads,
     /// discarding what arrives, until EOF or a reset).
     pub fn expect_disconnect(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + timeout.mul_f64(timeout_factor());
         let mut chunk = [0u8; 4096];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -3,7 +3,7 @@
 //! and reason; invalid blocks refused with Core's reasons and nothing
 //! changed; a reorganisation putting transactions back in the mempool.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use std::str::FromStr;
 

@@ -1,7 +1,7 @@
 //! The HTTP and JSON-RPC layer against bad input: every fault answers with
 //! Bitcoin Core's status and error code, and the node keeps serving.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use harness::TestNode;
 use serde_json::{json, Value};

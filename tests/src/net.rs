@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 use super::{TestNode, ADDRESS};
 
-/// Polls `done` every 50 ms until it holds or `limit` passes; whether it
-/// held.
+/// Polls `done` every 50 ms until it holds or `limit` (scaled by the
+/// timeout factor) passes; whether it held.
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
+    let deadline = Instant::now() + limit.mul_f64(crate::timeouts::timeout_factor());
     loop {
         if done() {
             return true;

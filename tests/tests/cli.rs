@@ -1,7 +1,7 @@
 //! `c1pzo-cli` against a running node: results and errors printed as
 //! bitcoin-cli prints them, with its exit codes.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -132,7 +132,7 @@ fn without_a_server_the_cli_says_what_to_do() {
 #[cfg(feature = "multiprocess")]
 #[test]
 fn the_c1pzo_wrapper_runs_the_executable_each_command_names() {
-    let wrapper = std::path::PathBuf::from(env!("CARGO_BIN_EXE_c1pzo"));
+    let wrapper = harness::exe("c1pzo");
     let run = |args: &[&str]| {
         let output = std::process::Command::new(&wrapper)
             .args(args)

@@ -1,53 +1,27 @@
 //! The functional test harness: a `TestNode` runs the node executable
-//! (`C1PZOD`, by default this package's `c1pzod`) in a fresh temporary
-//! data directory with free ports, waits until its RPC answers, talks to
-//! it over real HTTP with the cookie, and stops it. A test that fails
-//! prints the tail of the node's debug.log.
+//! (`C1PZOD`, by default `c1pzod` from `C1PZO_BIN_DIR`) in a fresh
+//! temporary data directory with ports this process owns, waits until its
+//! RPC answers, talks to it over real HTTP with the cookie, and stops it.
+//! A test that fails prints the tail of the node's debug.log.
 
-#![allow(dead_code)]
-
+pub mod exe;
 pub mod net;
 pub mod peer;
+pub mod ports;
+pub mod timeouts;
 pub mod wallet;
 pub mod wallet_rpc;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// The executable under test: `$C1PZOD` (a name is looked up next to this
-/// package's binaries, so `C1PZOD=c1pzo-node` works once it exists), else
-/// `c1pzod`.
-pub fn node_exe() -> PathBuf {
-    let default = PathBuf::from(env!("CARGO_BIN_EXE_c1pzod"));
-    match std::env::var_os("C1PZOD") {
-        None => default,
-        Some(value) => {
-            let path = PathBuf::from(&value);
-            if path.components().count() == 1 {
-                default.with_file_name(path)
-            } else {
-                path
-            }
-        }
-    }
-}
-
-pub fn cli_exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_c1pzo-cli"))
-}
-
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use exe::{cli_exe, exe, node_exe};
+pub use ports::free_port;
+pub use timeouts::scaled;
 
 /// An RPC error as the node sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +89,7 @@ impl TestNode {
         args
     }
 
-    /// Runs the executable and waits for RPC (30 s at most).
+    /// Runs the executable and waits for RPC (30 s at most, scaled).
     pub fn launch(&mut self) {
         // A node killed with -9 leaves its cookie behind; the new one
         // writes a fresh one before it listens, so never read the old one.
@@ -151,9 +125,10 @@ impl TestNode {
             {
                 return;
             }
-            if started.elapsed() > Duration::from_secs(30) {
+            if started.elapsed() > scaled(30) {
                 panic!(
-                    "the node's RPC did not come up in 30 s\n{}",
+                    "the node's RPC did not come up in {:?}\n{}",
+                    scaled(30),
                     self.log_tail()
                 );
             }
@@ -175,7 +150,7 @@ impl TestNode {
     /// Whether the RPC port answers HTTP; with the cookie if there is one.
     fn try_post(&self, body: &str) -> Option<(u16, String)> {
         let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .timeout(scaled(5))
             .build()
             .ok()?;
         let mut request = client.post(self.url()).body(body.to_string());
@@ -203,7 +178,7 @@ impl TestNode {
     /// and body text.
     pub fn post(&self, body: &str, credentials: Option<&str>) -> (u16, String) {
         let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(scaled(60))
             .build()
             .expect("a client");
         let mut request = client
@@ -239,7 +214,7 @@ impl TestNode {
         let cookie = self.cookie().unwrap_or_default();
         let body = json!({ "jsonrpc": "1.0", "id": "test", "method": method, "params": params });
         let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(120))
+            .timeout(scaled(120))
             .build()
             .expect("a client");
         let (user, password) = cookie.split_once(':').unwrap_or(("", ""));
@@ -301,13 +276,15 @@ impl TestNode {
             .collect()
     }
 
-    /// `stop` over RPC, then waits for the process to exit (30 s).
+    /// `stop` over RPC, then waits for the process to exit (30 s, scaled).
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let _ = self.rpc("stop", json!([]));
-        self.wait_exit(Duration::from_secs(30))
+        self.wait_exit(scaled(30))
     }
 
+    /// Waits up to `limit` (scaled) for the process to exit.
     pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let limit = limit.mul_f64(timeouts::timeout_factor());
         let mut child = self.child.take().expect("running");
         let started = Instant::now();
         loop {

@@ -1,7 +1,7 @@
 //! Mining RPCs beyond generatetoaddress: generatetodescriptor,
 //! generateblock, getblocktemplate; and the logging RPC.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use bitcoin::Amount;
 use harness::wallet::{to_hex, Key};

@@ -2,7 +2,7 @@
 //! as Bitcoin Core names them, reorganisation through invalidateblock and
 //! reconsiderblock.
 
-mod harness;
+use c1pzo_functional as harness;
 
 use harness::TestNode;
 use serde_json::json;

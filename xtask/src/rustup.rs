@@ -1,0 +1,39 @@
+//! The Rust standard library for a HOST's target, installed with rustup
+//! when missing, as missing Debian packages are.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// Makes sure `target` is installed; installs it with rustup, or fails
+/// naming the command.
+pub fn ensure_target(target: &str) -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    let Ok(installed) = installed else {
+        // Not a rustup toolchain: cargo says what is missing if it is.
+        return Ok(());
+    };
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == target)
+    {
+        return Ok(());
+    }
+    eprintln!("installing the Rust target {target}: rustup target add {target}");
+    let output = Command::new("rustup")
+        .args(["target", "add", target])
+        .output()
+        .context("running rustup target add")?;
+    if !output.status.success() {
+        bail!(
+            "the Rust target {target} is not installed and `rustup target add {target}` failed \
+             ({}): {}\ninstall it by hand with `rustup target add {target}`, or use a toolchain \
+             that has it",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
