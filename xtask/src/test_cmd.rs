@@ -79,6 +79,25 @@ pub fn run(args: TestArgs) -> Result<()> {
     let depends = depends_args(&selection.words);
     let report = depends_cmd::run_in(&root, depends)?.context("depends did not install")?;
     let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
+    // The build-machine crates build against the build machine's own
+    // prefix, into the same target folder as a native run: a cross run
+    // after a native one compiles none of them again.
+    let native_config = if native {
+        config.clone()
+    } else {
+        let mut words: Vec<String> = selection
+            .words
+            .iter()
+            .filter(|w| !w.starts_with("HOST="))
+            .cloned()
+            .collect();
+        words.push(format!("HOST={}", depends::toolchain::build_triple()));
+        let native_report =
+            depends_cmd::run_in(&root, depends_args(&words))?.context("depends did not install")?;
+        native_report
+            .prefix
+            .join(depends::install::CARGO_CONFIG_FILE)
+    };
     let multiprocess = selection.options.multiprocess;
     let bin_dir = root.join("target").join(&host.rust_target).join("debug");
 
@@ -127,7 +146,13 @@ pub fn run(args: TestArgs) -> Result<()> {
         } else {
             ""
         };
-        tally += cargo.test(None, &[], BUILD_MACHINE_CRATES, features, &[])?;
+        tally += cargo.test(
+            Some(&native_config),
+            &[],
+            BUILD_MACHINE_CRATES,
+            features,
+            &[],
+        )?;
     }
 
     // The functional suite again, against the multiprocess node: the same
@@ -143,7 +168,7 @@ pub fn run(args: TestArgs) -> Result<()> {
             again.test(Some(&config), &excluded, &[], &features, &targets)?
         } else {
             again.test(
-                None,
+                Some(&native_config),
                 &[],
                 BUILD_MACHINE_CRATES,
                 "c1pzo-functional/multiprocess",

@@ -431,29 +431,37 @@ impl Engine {
     }
 
     fn check_offline(&self, fetcher: &Fetcher, todo: &[usize]) -> Result<(), Error> {
-        let missing: Vec<String> = todo
-            .iter()
-            .map(|&i| &self.packages[i])
-            .filter(|p| !fetcher.is_present(&p.source_spec()))
-            .map(|p| {
-                let r = &p.selected.recipe;
-                let from = r
-                    .urls
-                    .first()
-                    .or(r.mirrors.first())
-                    .cloned()
-                    .unwrap_or_default();
-                format!(
-                    "{} ({}, from {from})",
-                    fetcher.path_of(&p.source_spec()).display(),
-                    r.name
-                )
-            })
-            .collect();
-        if missing.is_empty() {
+        let mut missing = Vec::new();
+        let mut damaged = Vec::new();
+        for p in todo.iter().map(|&i| &self.packages[i]) {
+            let spec = p.source_spec();
+            if fetcher.is_present(&spec) {
+                continue;
+            }
+            let r = &p.selected.recipe;
+            let path = fetcher.path_of(&spec);
+            match crate::fsutil::sha256_file(&path) {
+                Ok((actual, _)) => damaged.push(format!(
+                    "{} ({}): sha256 {actual}, expected {}",
+                    path.display(),
+                    r.name,
+                    spec.sha256
+                )),
+                Err(_) => {
+                    let from = r
+                        .urls
+                        .first()
+                        .or(r.mirrors.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    missing.push(format!("{} ({}, from {from})", path.display(), r.name));
+                }
+            }
+        }
+        if missing.is_empty() && damaged.is_empty() {
             Ok(())
         } else {
-            Err(Error::Offline { missing })
+            Err(Error::Offline { missing, damaged })
         }
     }
 

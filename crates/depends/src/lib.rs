@@ -48,8 +48,12 @@ pub enum Error {
     Install(#[from] install::InstallError),
     #[error(transparent)]
     Build(Box<pipeline::BuildError>),
-    #[error("offline: these sources are missing (run `cargo xtask depends download` with network first):\n  {}", missing.join("\n  "))]
-    Offline { missing: Vec<String> },
+    #[error("{}", offline_message(missing, damaged))]
+    Offline {
+        missing: Vec<String>,
+        /// Sources that are there but whose sha256 is not the recipe's.
+        damaged: Vec<String>,
+    },
     #[error("unknown variable `{name}`; known: {known}")]
     UnknownVariable { name: String, known: String },
     #[error("{} packages failed:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"))]
@@ -83,4 +87,22 @@ impl Error {
             _ => Vec::new(),
         }
     }
+}
+
+fn offline_message(missing: &[String], damaged: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !damaged.is_empty() {
+        parts.push(format!(
+            "offline: these sources are present but damaged (their sha256 is not the one the recipe pins); \
+             delete them and run `cargo xtask depends download` with network, or put the right file in their place:\n  {}",
+            damaged.join("\n  ")
+        ));
+    }
+    if !missing.is_empty() {
+        parts.push(format!(
+            "offline: these sources are missing (run `cargo xtask depends download` with network first):\n  {}",
+            missing.join("\n  ")
+        ));
+    }
+    parts.join("\n")
 }

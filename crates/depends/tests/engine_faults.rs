@@ -297,6 +297,37 @@ fn offline_fails_fast_listing_missing_sources() {
 }
 
 #[test]
+fn offline_names_a_damaged_source_with_both_hashes_and_keeps_it() {
+    let fx = Fixture::new();
+    let package = Package::c_library("foo", &[], None);
+    fx.add(&package);
+    let expected = support::packages::sha256_hex(&package.tarball());
+    std::fs::create_dir_all(fx.sources()).unwrap();
+    let path = fx.sources().join(package.file_name());
+    std::fs::write(&path, b"not the archive").unwrap();
+    let actual = support::packages::sha256_hex(b"not the archive");
+    let mut engine = fx.engine(&[]).unwrap();
+    engine.options.offline = true;
+    let err = engine
+        .run(&support::packages::Recorder::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("present but damaged"), "{err}");
+    assert!(!err.contains("missing"), "the file is there: {err}");
+    assert!(
+        err.contains(&format!("sha256 {actual}, expected {expected}")),
+        "{err}"
+    );
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"not the archive",
+        "nothing is lost"
+    );
+    assert_eq!(fx.server.request_count("files/foo-1.0.tar.gz"), 0);
+}
+
+#[test]
 fn two_runs_at_once_build_each_package_once() {
     let fx = Fixture::new();
     fx.add(&Package::c_library("foo", &[], None));
