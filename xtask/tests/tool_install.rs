@@ -7,6 +7,9 @@
 //! (a link to the real one), as Debian's would put it on PATH; everything
 //! else on the way is the real xtask, engine, compiler and make.
 
+#[path = "../../crates/depends/tests/support/http_server.rs"]
+#[allow(dead_code)]
+mod http_server;
 #[path = "../../crates/depends/tests/support/packages.rs"]
 #[allow(dead_code)]
 mod packages;
