@@ -1,2 +1,3 @@
 pub mod http_server;
+pub mod nginx;
 pub mod packages;
