@@ -15,11 +15,13 @@ use crate::apt;
 #[derive(clap::Args, Debug)]
 pub struct DependsArgs {
     /// KEY=VALUE options (HOST, MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, DEBUG,
-    /// LTO, JOBS, V, LOG, SOURCES_PATH, BASE_CACHE, FALLBACK_DOWNLOAD_PATH,
-    /// SDK_PATH, HOST_ID_SALT, BUILD_ID_SALT, CC, CXX, AR, RANLIB, STRIP,
-    /// CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS; each also read from the
-    /// environment) and at most one action: download, plan, print VAR,
-    /// clean, clean-all, gc.
+    /// LTO, JOBS, V, LOG, SOURCES_PATH, BASE_CACHE, BASE_CACHE_URL,
+    /// BASE_CACHE_PUSH, FALLBACK_DOWNLOAD_PATH, SDK_PATH, HOST_ID_SALT,
+    /// BUILD_ID_SALT, CC, CXX, AR, RANLIB, STRIP, CFLAGS, CXXFLAGS, CPPFLAGS,
+    /// LDFLAGS; each also read from the environment; BASE_CACHE_PUSH_TOKEN,
+    /// BASE_CACHE_USER and BASE_CACHE_PASSWORD from the environment only)
+    /// and at most one action: download, plan, print VAR, clean, clean-all,
+    /// gc.
     #[arg(value_name = "KEY=VALUE|ACTION")]
     pub words: Vec<String>,
     /// Show what would be built and why, build nothing (same as `plan`).
@@ -264,13 +266,13 @@ fn print_summary(report: &RunReport, root: &Path) {
         .max()
         .unwrap_or(0);
     for p in &report.packages {
-        let time = if p.status == PackageStatus::Built {
+        let time = if matches!(p.status, PackageStatus::Built | PackageStatus::Downloaded) {
             format!("{:.1}s", p.seconds)
         } else {
             String::new()
         };
         eprintln!(
-            "  {:width$}  {:8}  {:7}  {time}",
+            "  {:width$}  {:8}  {:10}  {time}",
             p.package,
             p.version,
             p.status.as_str()

@@ -217,6 +217,31 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
+/// Reads a cached build's `.tar.gz` to its end without writing anything:
+/// decompresses every entry and rejects paths that would leave the folder
+/// it is unpacked into. For tarballs from elsewhere (the remote cache), so
+/// one that is not a tarball at all never enters BASE_CACHE. Any file name
+/// will do: the download is still under its temporary one.
+pub fn check_readable(tarball: &Path) -> Result<(), ArchiveError> {
+    let file = File::open(tarball).map_err(io(tarball))?;
+    let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
+    for entry in tar.entries().map_err(io(tarball))? {
+        let mut entry = entry.map_err(io(tarball))?;
+        let path = entry.path().map_err(io(tarball))?.into_owned();
+        let escapes = path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+        if escapes {
+            return Err(ArchiveError::UnsafePath {
+                archive: tarball.to_path_buf(),
+                entry: path.display().to_string(),
+            });
+        }
+        std::io::copy(&mut entry, &mut std::io::sink()).map_err(io(tarball))?;
+    }
+    Ok(())
+}
+
 /// Unpacks a cached build (no top folder) into `dest`, merging with what is
 /// there. Returns the relative paths of the regular files written.
 pub fn unpack(tarball: &Path, dest: &Path) -> Result<Vec<PathBuf>, ArchiveError> {

@@ -172,6 +172,23 @@ impl BuiltCache {
         }))
     }
 
+    /// Where to write a tarball before it is renamed into the cache: a
+    /// temporary beside its final place, in a folder cleared of the
+    /// temporaries killed runs left. Callers hold the package's lock.
+    pub fn temp_tarball(
+        &self,
+        triple: &str,
+        package: &str,
+        version: &str,
+        id: &str,
+    ) -> Result<PathBuf, CacheError> {
+        let tarball = self.tarball_path(triple, package, version, id);
+        let dir = tarball.parent().unwrap_or(Path::new(".")).to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        remove_stale_temporaries(&dir);
+        Ok(temp_sibling(&tarball))
+    }
+
     /// Packs `staged_root` into the cache. The tarball is written under a
     /// temporary name and renamed, then the record, then the `.hash`: a
     /// build only counts once its `.hash` exists.
@@ -181,19 +198,30 @@ impl BuiltCache {
         record: &BuildRecord,
         staged_root: &Path,
     ) -> Result<CachedBuild, CacheError> {
-        let tarball = self.tarball_path(triple, &record.package, &record.version, &record.build_id);
-        let dir = tarball.parent().unwrap_or(Path::new(".")).to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        remove_stale_temporaries(&dir);
-        let tmp = temp_sibling(&tarball);
+        let tmp = self.temp_tarball(triple, &record.package, &record.version, &record.build_id)?;
         if let Err(err) = archive::pack_deterministic(staged_root, &tmp) {
             let _ = std::fs::remove_file(&tmp);
             return Err(err.into());
         }
-        let (sha256, size) = sha256_file(&tmp).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &tarball).map_err(io(&tarball))?;
-        let json = serde_json::to_vec_pretty(record).map_err(|e| io(&tarball)(e.into()))?;
-        write_atomic(&sidecar(&tarball, "json"), &json).map_err(io(&tarball))?;
+        let (sha256, _) = sha256_file(&tmp).map_err(io(&tmp))?;
+        let json = serde_json::to_vec_pretty(record).map_err(|e| io(&tmp)(e.into()))?;
+        self.adopt(triple, record, &json, &tmp, &sha256)
+    }
+
+    /// Moves a finished tarball from [`temp_tarball`](Self::temp_tarball)
+    /// into the cache, whose bytes the caller has checked to hash to
+    /// `sha256`: rename, then `record_json`, then the `.hash`, as `store`.
+    pub fn adopt(
+        &self,
+        triple: &str,
+        record: &BuildRecord,
+        record_json: &[u8],
+        tmp: &Path,
+        sha256: &str,
+    ) -> Result<CachedBuild, CacheError> {
+        let tarball = self.tarball_path(triple, &record.package, &record.version, &record.build_id);
+        std::fs::rename(tmp, &tarball).map_err(io(&tarball))?;
+        write_atomic(&sidecar(&tarball, "json"), record_json).map_err(io(&tarball))?;
         let file_name = tarball.file_name().unwrap_or_default().to_string_lossy();
         write_atomic(
             &sidecar(&tarball, "hash"),
@@ -203,8 +231,8 @@ impl BuiltCache {
         let meta = std::fs::metadata(&tarball).map_err(io(&tarball))?;
         Ok(CachedBuild {
             tarball,
-            sha256,
-            size,
+            sha256: sha256.to_string(),
+            size: meta.len(),
             mtime_ns: mtime_ns(&meta),
         })
     }
@@ -282,7 +310,8 @@ impl BuiltCache {
     }
 }
 
-fn sidecar(tarball: &Path, ext: &str) -> PathBuf {
+/// `<tarball>.<ext>`: the `.hash`, `.json` and `.log` beside a tarball.
+pub fn sidecar(tarball: &Path, ext: &str) -> PathBuf {
     let mut name = tarball.as_os_str().to_owned();
     name.push(".");
     name.push(ext);

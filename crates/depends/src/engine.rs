@@ -20,6 +20,7 @@ use crate::plan::{plan_ids, Planned};
 use crate::probe::ProbeCache;
 use crate::progress::{FetchProgress, Reporter, Stage};
 use crate::recipe::Target;
+use crate::remote_cache::RemoteCache;
 use crate::report::{PackageReport, PackageStatus, RunReport};
 use crate::scheduler::{self, Outcome};
 use crate::toolchain::{
@@ -271,17 +272,38 @@ impl Engine {
                 }
             }
         }
+        let mut reports: BTreeMap<usize, PackageReport> = BTreeMap::new();
+        // BASE_CACHE_URL, between the local cache and building: what it
+        // serves needs no sources and no compilers.
+        let remote = RemoteCache::from_options(&self.options, &self.retry)?;
+        if let Some(remote) = &remote {
+            for (i, p) in self.packages.iter().enumerate() {
+                if done[i].is_some() {
+                    continue;
+                }
+                let started = Instant::now();
+                let Some(cached) = remote.restore(&self.cache, p, reporter) else {
+                    continue;
+                };
+                let mut report = self.cached_report(p, Some(&cached));
+                report.status = PackageStatus::Downloaded;
+                report.seconds = started.elapsed().as_secs_f64();
+                reports.insert(i, report);
+                done[i] = Some(cached);
+            }
+        }
         let todo: Vec<usize> = (0..self.packages.len())
             .filter(|&i| done[i].is_none())
             .collect();
-        let mut reports: BTreeMap<usize, PackageReport> = BTreeMap::new();
         if !todo.is_empty() {
             self.preflight_builders(&todo)?;
             let fetcher = self.fetcher()?;
             if self.options.offline {
                 self.check_offline(&fetcher, &todo)?;
             }
-            reports = self.build_missing(&fetcher, &mut done, &todo, reporter)?;
+            let built =
+                self.build_missing(&fetcher, &mut done, &todo, remote.as_ref(), reporter)?;
+            reports.extend(built);
         }
 
         let manifest = self.manifest(&prefix, &done)?;
@@ -471,6 +493,7 @@ impl Engine {
         fetcher: &Fetcher,
         done: &mut [Option<CachedBuild>],
         todo: &[usize],
+        remote: Option<&RemoteCache>,
         reporter: &dyn Reporter,
     ) -> Result<BTreeMap<usize, PackageReport>, Error> {
         let jobserver = jobserver::Client::new(self.options.jobs)
@@ -504,8 +527,13 @@ impl Engine {
                 let (cached, report) = self.build_one(i, source, results, &ctx)?;
                 let summary = match report.status {
                     PackageStatus::Built => format!("built in {:.1}s", report.seconds),
-                    PackageStatus::Cached => "cached (built by another run)".to_string(),
+                    PackageStatus::Cached | PackageStatus::Downloaded => {
+                        "cached (built by another run)".to_string()
+                    }
                 };
+                if let (Some(remote), PackageStatus::Built) = (remote, report.status) {
+                    remote.push(&self.packages[i], &cached, reporter);
+                }
                 reporter.finished(self.packages[i].name(), &summary);
                 reports
                     .lock()

@@ -22,7 +22,7 @@ use thiserror::Error;
 use crate::fsutil::{sha256_file, FileLock};
 use crate::mirror::{MirrorError, MirrorResolver};
 
-const USER_AGENT: &str = concat!("c1pzo-depends/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("c1pzo-depends/", env!("CARGO_PKG_VERSION"));
 
 const HTML_HINT: &str =
     "the server sent an HTML page, not the archive (a login/error page or a mirror that lacks the file?)";
@@ -597,7 +597,7 @@ fn mismatch_reason(expected: &str, got: &Downloaded, part: &Path) -> String {
     why
 }
 
-fn looks_like_html(head: &[u8]) -> bool {
+pub(crate) fn looks_like_html(head: &[u8]) -> bool {
     let start = head
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -640,7 +640,7 @@ fn remove_if_exists(path: &Path) -> Result<(), FetchError> {
 }
 
 /// An error with its causes; reqwest's own message omits the interesting part.
-fn describe(error: &dyn std::error::Error) -> String {
+pub(crate) fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -24,6 +24,7 @@ pub mod probe;
 pub mod progress;
 pub mod recipe;
 pub mod relocate;
+pub mod remote_cache;
 pub mod report;
 pub mod scheduler;
 pub mod toolchain;
@@ -46,6 +47,8 @@ pub enum Error {
     Cache(#[from] cache::CacheError),
     #[error(transparent)]
     Install(#[from] install::InstallError),
+    #[error(transparent)]
+    RemoteCache(#[from] remote_cache::RemoteCacheError),
     #[error(transparent)]
     Build(Box<pipeline::BuildError>),
     #[error("{}", offline_message(missing, damaged))]

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::remote_cache::{self, Credentials};
+
 /// Tools a user may override for host packages (`CC=clang` and friends).
 pub const TOOL_KEYS: &[&str] = &["CC", "CXX", "AR", "RANLIB", "STRIP"];
 /// Flag variables a user may override for host packages. As upstream, a
@@ -23,16 +25,26 @@ const BOOL_KEYS: &[&str] = &[
     "LTO",
     "V",
     "LOG",
+    "BASE_CACHE_PUSH",
 ];
 const VALUE_KEYS: &[&str] = &[
     "HOST",
     "JOBS",
     "SOURCES_PATH",
     "BASE_CACHE",
+    "BASE_CACHE_URL",
     "FALLBACK_DOWNLOAD_PATH",
     "SDK_PATH",
     "HOST_ID_SALT",
     "BUILD_ID_SALT",
+];
+
+/// Credentials for BASE_CACHE_URL. They are read from the environment
+/// only: a command line is visible to every user of the machine in `ps`.
+pub const CREDENTIAL_KEYS: &[&str] = &[
+    "BASE_CACHE_PUSH_TOKEN",
+    "BASE_CACHE_USER",
+    "BASE_CACHE_PASSWORD",
 ];
 
 /// Every key `cargo xtask depends` accepts, in the order the help lists them.
@@ -53,6 +65,17 @@ pub enum OptionsError {
     NotKeyValue { arg: String },
     #[error("JOBS={value} is not a positive number")]
     BadJobs { value: String },
+    /// `value` never holds the credentials of a URL that carried some.
+    #[error("BASE_CACHE_URL={value} {reason}")]
+    BadCacheUrl { value: String, reason: String },
+    #[error("BASE_CACHE_PUSH=1 needs BASE_CACHE_URL, the server to push to")]
+    PushWithoutUrl,
+    #[error("{key} is a credential: set it in the environment, not on the command line (other users can read command lines with ps)")]
+    CredentialOnCommandLine { key: String },
+    #[error("BASE_CACHE_PUSH_TOKEN and BASE_CACHE_USER are both set; set one: a bearer token, or a user and password for basic auth")]
+    TwoCredentials,
+    #[error("BASE_CACHE_PASSWORD is set but BASE_CACHE_USER is not; basic auth needs both")]
+    PasswordWithoutUser,
 }
 
 /// The parsed selection and settings of one depends run.
@@ -75,6 +98,13 @@ pub struct Options {
     pub sources_path: Option<PathBuf>,
     pub base_cache: Option<PathBuf>,
     pub fallback_download_path: Option<String>,
+    /// `BASE_CACHE_URL`: a BASE_CACHE shared over HTTP, consulted when the
+    /// local one misses (checked, without a trailing `/`).
+    pub base_cache_url: Option<String>,
+    /// `BASE_CACHE_PUSH=1`: upload what this run builds to BASE_CACHE_URL.
+    pub base_cache_push: bool,
+    /// From [`CREDENTIAL_KEYS`]; sent with every request to BASE_CACHE_URL.
+    pub base_cache_credentials: Option<Credentials>,
     pub sdk_path: Option<PathBuf>,
     pub host_id_salt: String,
     pub build_id_salt: String,
@@ -101,6 +131,9 @@ impl Default for Options {
             sources_path: None,
             base_cache: None,
             fallback_download_path: None,
+            base_cache_url: None,
+            base_cache_push: false,
+            base_cache_credentials: None,
             sdk_path: None,
             host_id_salt: "salt".into(),
             build_id_salt: "salt".into(),
@@ -132,6 +165,9 @@ impl Options {
             let (key, value) = arg
                 .split_once('=')
                 .ok_or_else(|| OptionsError::NotKeyValue { arg: arg.clone() })?;
+            if CREDENTIAL_KEYS.contains(&key) {
+                return Err(OptionsError::CredentialOnCommandLine { key: key.into() });
+            }
             if !known_keys().any(|known| known == key) {
                 return Err(OptionsError::UnknownKey { key: key.into() });
             }
@@ -147,6 +183,33 @@ impl Options {
                 Ok(n) if n > 0 => n,
                 _ => return Err(OptionsError::BadJobs { value }),
             },
+        };
+        let base_cache_url = text("BASE_CACHE_URL")
+            .map(|value| {
+                remote_cache::normalize_url(&value).map_err(|reason| OptionsError::BadCacheUrl {
+                    value: remote_cache::without_userinfo(&value),
+                    reason,
+                })
+            })
+            .transpose()?;
+        let base_cache_push = flag("BASE_CACHE_PUSH");
+        if base_cache_push && base_cache_url.is_none() {
+            return Err(OptionsError::PushWithoutUrl);
+        }
+        let secret = |key: &str| env(key).filter(|v| !v.is_empty());
+        let base_cache_credentials = match (
+            secret("BASE_CACHE_PUSH_TOKEN"),
+            secret("BASE_CACHE_USER"),
+            secret("BASE_CACHE_PASSWORD"),
+        ) {
+            (Some(_), Some(_), _) => return Err(OptionsError::TwoCredentials),
+            (None, None, Some(_)) => return Err(OptionsError::PasswordWithoutUser),
+            (Some(token), None, _) => Some(Credentials::Bearer(token)),
+            (None, Some(user), password) => Some(Credentials::Basic {
+                user,
+                password: password.unwrap_or_default(),
+            }),
+            (None, None, None) => None,
         };
         let pick = |keys: &[&str]| -> BTreeMap<String, String> {
             keys.iter()
@@ -168,6 +231,9 @@ impl Options {
             sources_path: text("SOURCES_PATH").map(PathBuf::from),
             base_cache: text("BASE_CACHE").map(PathBuf::from),
             fallback_download_path: text("FALLBACK_DOWNLOAD_PATH"),
+            base_cache_url,
+            base_cache_push,
+            base_cache_credentials,
             sdk_path: text("SDK_PATH").map(PathBuf::from),
             host_id_salt: text("HOST_ID_SALT").unwrap_or_else(|| "salt".into()),
             build_id_salt: text("BUILD_ID_SALT").unwrap_or_else(|| "salt".into()),
@@ -287,6 +353,65 @@ mod tests {
             parse(&["MULTIPROCESS"], &[]),
             Err(OptionsError::NotKeyValue { .. })
         ));
+    }
+
+    #[test]
+    fn base_cache_url_is_checked_and_credentials_stay_in_the_environment() {
+        let opts = parse(
+            &[
+                "BASE_CACHE_URL=https://cache.example/c1pzo/",
+                "BASE_CACHE_PUSH=1",
+            ],
+            &[("BASE_CACHE_PUSH_TOKEN", "s3cret-token")],
+        )
+        .unwrap();
+        assert_eq!(
+            opts.base_cache_url.as_deref(),
+            Some("https://cache.example/c1pzo")
+        );
+        assert!(opts.base_cache_push);
+        assert_eq!(
+            opts.base_cache_credentials,
+            Some(Credentials::Bearer("s3cret-token".into()))
+        );
+        assert!(
+            !format!("{opts:?}").contains("s3cret-token"),
+            "Debug must not show credentials"
+        );
+
+        let err = parse(&["BASE_CACHE_URL=ftp://cache.example/"], &[]).unwrap_err();
+        assert!(err.to_string().contains("ftp://cache.example/"), "{err}");
+        let err = parse(&["BASE_CACHE_URL=https://me:hunter2@cache.example/"], &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("BASE_CACHE_USER"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(
+            parse(&["BASE_CACHE_PUSH=1"], &[]),
+            Err(OptionsError::PushWithoutUrl)
+        );
+        assert!(matches!(
+            parse(&["BASE_CACHE_PUSH_TOKEN=x"], &[]),
+            Err(OptionsError::CredentialOnCommandLine { .. })
+        ));
+        assert_eq!(
+            parse(
+                &[],
+                &[("BASE_CACHE_PUSH_TOKEN", "a"), ("BASE_CACHE_USER", "b")]
+            ),
+            Err(OptionsError::TwoCredentials)
+        );
+        let opts = parse(
+            &[],
+            &[("BASE_CACHE_USER", "ci"), ("BASE_CACHE_PASSWORD", "pw")],
+        )
+        .unwrap();
+        assert_eq!(
+            opts.base_cache_credentials,
+            Some(Credentials::Basic {
+                user: "ci".into(),
+                password: "pw".into()
+            })
+        );
     }
 
     #[test]

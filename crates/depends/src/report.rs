@@ -14,6 +14,9 @@ pub enum PackageStatus {
     Cached,
     /// Built by this run.
     Built,
+    /// Fetched from BASE_CACHE_URL (built by another machine or run) and
+    /// put into BASE_CACHE.
+    Downloaded,
 }
 
 impl PackageStatus {
@@ -21,6 +24,7 @@ impl PackageStatus {
         match self {
             PackageStatus::Cached => "cached",
             PackageStatus::Built => "built",
+            PackageStatus::Downloaded => "downloaded",
         }
     }
 }

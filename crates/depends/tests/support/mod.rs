@@ -2,4 +2,5 @@
 //! injected faults and synthetic C packages.
 
 pub mod http_server;
+pub mod nginx;
 pub mod packages;

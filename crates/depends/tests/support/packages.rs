@@ -275,14 +275,28 @@ impl Fixture {
     }
 
     pub fn options(args: &[&str]) -> Options {
+        Self::options_env(args, &[])
+    }
+
+    /// Options from `args`, with `env` standing in for the environment.
+    pub fn options_env(args: &[&str], env: &[(&str, &str)]) -> Options {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let mut options = Options::parse(&args, &|_| None).unwrap();
+        let lookup = |key: &str| {
+            env.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.to_string())
+        };
+        let mut options = Options::parse(&args, &lookup).unwrap();
         options.jobs = options.jobs.max(2);
         options
     }
 
     pub fn engine(&self, args: &[&str]) -> Result<Engine, Error> {
-        let mut engine = Engine::new(self.layout(), Self::options(args))?;
+        self.engine_env(args, &[])
+    }
+
+    pub fn engine_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Engine, Error> {
+        let mut engine = Engine::new(self.layout(), Self::options_env(args, env))?;
         engine.retry.first_backoff = std::time::Duration::from_millis(10);
         engine.retry.connect_timeout = std::time::Duration::from_secs(5);
         engine.retry.read_timeout = std::time::Duration::from_secs(5);
@@ -290,8 +304,16 @@ impl Fixture {
     }
 
     pub fn run(&self, args: &[&str]) -> (Result<RunReport, Error>, Recorder) {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Result<RunReport, Error>, Recorder) {
         let recorder = Recorder::default();
-        let result = self.engine(args).and_then(|e| e.run(&recorder));
+        let result = self.engine_env(args, env).and_then(|e| e.run(&recorder));
         (result, recorder)
     }
 
