@@ -144,7 +144,10 @@ impl Engine {
             arch: &native.arch,
             debug: false,
         };
-        let selection = book.select(&options, host_target, build_target);
+        let mut selection = book.select(&options, host_target, build_target);
+        if shares_natives(&options, &host, &native) {
+            selection = crate::graph::share_natives(selection);
+        }
         let packages = plan_ids(selection, &options, &host, &native, &builder_versions)?;
         let cache = BuiltCache::new(layout.base_cache.clone());
         Ok(Engine {
@@ -158,6 +161,12 @@ impl Engine {
             mirrors: MirrorResolver::from_environment(),
             cache,
         })
+    }
+
+    /// Whether the packages of `p` need its source (a native taken from a
+    /// host package's build does not).
+    fn needs_source(p: &Planned) -> bool {
+        p.selected.derived_from.is_none()
     }
 
     pub fn prefix(&self) -> PathBuf {
@@ -430,7 +439,7 @@ impl Engine {
     /// Checks the programs the builders of `todo` run, beyond compilers.
     fn preflight_builders(&self, todo: &[usize]) -> Result<(), Error> {
         let mut programs = BTreeSet::new();
-        for &i in todo {
+        for &i in todo.iter().filter(|&&i| Self::needs_source(&self.packages[i])) {
             let selected = &self.packages[i].selected;
             programs.extend(BuildSpec::required_programs(selected.resolved.builder));
             if !selected.recipe.patches.is_empty() {
@@ -455,7 +464,11 @@ impl Engine {
     fn check_offline(&self, fetcher: &Fetcher, todo: &[usize]) -> Result<(), Error> {
         let mut missing = Vec::new();
         let mut damaged = Vec::new();
-        for p in todo.iter().map(|&i| &self.packages[i]) {
+        for p in todo
+            .iter()
+            .map(|&i| &self.packages[i])
+            .filter(|p| Self::needs_source(p))
+        {
             let spec = p.source_spec();
             if fetcher.is_present(&spec) {
                 continue;
@@ -518,6 +531,9 @@ impl Engine {
             todo,
             |i| {
                 let p = &self.packages[i];
+                if !Self::needs_source(p) {
+                    return Ok(PathBuf::new());
+                }
                 reporter.stage(p.name(), Stage::Fetch);
                 let source = fetcher.fetch(&p.source_spec(), &observer)?;
                 reporter.stage(p.name(), Stage::Wait);
@@ -621,6 +637,11 @@ impl Engine {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let toolchain = if p.native { &self.native } else { &self.host };
+        let derived_from = p
+            .deps
+            .iter()
+            .find(|&&d| p.selected.derived_from.as_deref() == Some(self.packages[d].name()))
+            .and_then(|&d| results[d].clone());
         let job = PackageBuild {
             selected: &p.selected,
             toolchain,
@@ -631,7 +652,10 @@ impl Engine {
             dependencies,
             source,
         };
-        let (cached, record) = pipeline::build_package(&job, ctx)?;
+        let (cached, record) = match derived_from {
+            Some(host_build) => pipeline::derive_package(&job, &host_build, ctx)?,
+            None => pipeline::build_package(&job, ctx)?,
+        };
         let report = PackageReport {
             package: r.name.clone(),
             version: r.version.clone(),
@@ -645,6 +669,19 @@ impl Engine {
         };
         Ok((cached, report))
     }
+}
+
+/// Whether natives may come from host packages' builds in this run: HOST is
+/// the build machine and its packages are built the way natives are (a
+/// release build with the toolchain's own compilers and flags). DEBUG=1,
+/// LTO=1 or a CC/CFLAGS override makes the host build something a native
+/// tool should not be.
+fn shares_natives(options: &Options, host: &Toolchain, native: &Toolchain) -> bool {
+    host.triple == native.triple
+        && !options.debug
+        && !options.lto
+        && options.tool_overrides.is_empty()
+        && options.flag_overrides.is_empty()
 }
 
 /// Acquires one jobserver token, released on drop.

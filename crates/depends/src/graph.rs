@@ -37,6 +37,63 @@ pub struct RecipeBook {
 pub struct Selected {
     pub recipe: Recipe,
     pub resolved: ResolvedBuild,
+    /// The host package whose build this native is taken from, instead of
+    /// building it (set by [`share_natives`]).
+    pub derived_from: Option<String>,
+}
+
+/// When HOST is the build machine, a native whose recipe names a host
+/// package in `from_host_build` (native_capnp: capnp) is the same program
+/// built for the same machine: build it once. The host package no longer
+/// waits for the native (its build does not run it); the native is taken
+/// from the host package's build and comes right after it in the order.
+pub fn share_natives(selection: Vec<Selected>) -> Vec<Selected> {
+    let names: BTreeSet<String> = selection.iter().map(|s| s.recipe.name.clone()).collect();
+    let shared: BTreeMap<String, String> = selection
+        .iter()
+        .filter_map(|s| {
+            let host = s.recipe.from_host_build.as_ref()?;
+            names
+                .contains(host)
+                .then(|| (s.recipe.name.clone(), host.clone()))
+        })
+        .collect();
+    if shared.is_empty() {
+        return selection;
+    }
+    let changed: Vec<Selected> = selection
+        .into_iter()
+        .map(|mut selected| {
+            if let Some(host) = shared.get(&selected.recipe.name) {
+                selected.resolved.dependencies = vec![host.clone()];
+                selected.derived_from = Some(host.clone());
+            } else if shared.values().any(|h| *h == selected.recipe.name) {
+                selected
+                    .resolved
+                    .dependencies
+                    .retain(|d| !shared.contains_key(d));
+            }
+            selected
+        })
+        .collect();
+    dependencies_first(changed)
+}
+
+/// `selection` reordered so that every package comes after what it depends
+/// on, keeping the given order where the dependencies allow.
+fn dependencies_first(mut pending: Vec<Selected>) -> Vec<Selected> {
+    let mut order: Vec<Selected> = Vec::with_capacity(pending.len());
+    let mut placed: BTreeSet<String> = BTreeSet::new();
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|s| s.resolved.dependencies.iter().all(|d| placed.contains(d)))
+            .expect("the recipe book has no cycles, and sharing adds none");
+        let selected = pending.remove(ready);
+        placed.insert(selected.recipe.name.clone());
+        order.push(selected);
+    }
+    order
 }
 
 impl RecipeBook {
@@ -160,6 +217,7 @@ impl RecipeBook {
         order.push(Selected {
             recipe: recipe.clone(),
             resolved,
+            derived_from: None,
         });
     }
 }
@@ -222,6 +280,44 @@ mod tests {
         assert!(names(&opts).is_empty());
         opts.no_wallet = false;
         assert_eq!(names(&opts), ["walletdb"]);
+    }
+
+    #[test]
+    fn a_shared_native_comes_from_its_host_package_and_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "native_tool", &[], None);
+        write(dir.path(), "lib", &["native_tool"], Some("multiprocess"));
+        write(dir.path(), "user", &["native_tool"], Some("multiprocess"));
+        let path = dir.path().join("native_tool.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("from_host_build = \"lib\"\n{text}")).unwrap();
+        let book = RecipeBook::load(dir.path()).unwrap();
+        let opts = Options {
+            multiprocess: true,
+            ..Options::default()
+        };
+        let selection = book.select(&opts, target(false), target(false));
+        let before: Vec<&str> = selection.iter().map(|s| s.recipe.name.as_str()).collect();
+        assert_eq!(before, ["native_tool", "lib", "user"]);
+        let shared = share_natives(selection);
+        let names: Vec<&str> = shared.iter().map(|s| s.recipe.name.as_str()).collect();
+        assert_eq!(names, ["lib", "native_tool", "user"]);
+        assert!(shared[0].resolved.dependencies.is_empty());
+        assert_eq!(shared[1].resolved.dependencies, ["lib"]);
+        assert_eq!(shared[1].derived_from.as_deref(), Some("lib"));
+        // A package that used the native still depends on it, after it.
+        assert_eq!(shared[2].resolved.dependencies, ["native_tool"]);
+    }
+
+    #[test]
+    fn only_natives_may_come_from_a_host_build() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "lib", &[], Some("base"));
+        let path = dir.path().join("lib.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("from_host_build = \"x\"\n{text}")).unwrap();
+        let err = RecipeBook::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("from_host_build") && err.contains("native"), "{err}");
     }
 
     #[test]

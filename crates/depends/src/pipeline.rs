@@ -296,6 +296,55 @@ pub fn build_package(
     Ok((cached, record))
 }
 
+/// Makes a native from its host package's build (`from_host_build`): the
+/// host package's cached files, minus the native recipe's `remove` list,
+/// cached as the native. Nothing is compiled.
+pub fn derive_package(
+    pkg: &PackageBuild,
+    host_build: &CachedBuild,
+    ctx: &PipelineContext,
+) -> Result<(CachedBuild, BuildRecord), BuildError> {
+    let recipe = &pkg.selected.recipe;
+    let started = Instant::now();
+    let stem = BuiltCache::stem(&recipe.name, &recipe.version, pkg.build_id);
+    let work = ctx
+        .work_root
+        .join(pkg.cache_triple)
+        .join(&recipe.name)
+        .join(format!("{stem}.{}", std::process::id()));
+    let fail = |cause: String| BuildError {
+        package: recipe.name.clone(),
+        stage: Stage::Stage,
+        cause,
+        log: work.clone(),
+        tail: Vec::new(),
+    };
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| fail(format!("{}: {e}", work.display())))?;
+    archive::unpack(&host_build.tarball, &work).map_err(|e| {
+        fail(format!(
+            "unpacking {} (the build it is taken from): {e}",
+            host_build.tarball.display()
+        ))
+    })?;
+    remove_matching(&work, &pkg.selected.resolved.settings.remove)
+        .map_err(|e| fail(e.to_string()))?;
+    let mut record = BuildRecord {
+        package: recipe.name.clone(),
+        version: recipe.version.clone(),
+        build_id: pkg.build_id.to_string(),
+        preimage: pkg.preimage.clone(),
+        stages: vec![("derive".into(), started.elapsed().as_secs_f64())],
+    };
+    let cached = ctx
+        .cache
+        .store(pkg.cache_triple, &record, &work)
+        .map_err(|e| fail(e.to_string()))?;
+    record.stages = vec![("derive".into(), started.elapsed().as_secs_f64())];
+    let _ = std::fs::remove_dir_all(&work);
+    Ok((cached, record))
+}
+
 /// The last `n` lines of a file (empty if unreadable).
 pub fn last_lines(path: &Path, n: usize) -> Vec<String> {
     let Ok(file) = File::open(path) else {

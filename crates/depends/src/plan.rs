@@ -210,21 +210,33 @@ pub(crate) fn plan_ids(
                 recipe.canonical_json(),
             )),
         );
-        preimage.insert("source sha256".into(), recipe.sha256.clone());
-        for patch in &recipe.patches {
+        // A native taken from a host package's build is made of that build
+        // (its id, below, as a dependency) and its own recipe's removals:
+        // no source, toolchain or builder of its own.
+        let derived = selected.derived_from.is_some();
+        if let Some(host) = &selected.derived_from {
+            preimage.insert("derived from".into(), host.clone());
+        }
+        if !derived {
+            preimage.insert("source sha256".into(), recipe.sha256.clone());
+        }
+        for patch in recipe.patches.iter().filter(|_| !derived) {
             let path = recipe.patches_dir().join(patch);
             let (sha, _) = sha256_file(&path).map_err(|e| Error::io(&path, e))?;
             preimage.insert(format!("patch {patch}"), sha);
         }
-        for (key, value) in &toolchain.preimage {
+        for (key, value) in toolchain.preimage.iter().filter(|_| !derived) {
             preimage.insert(format!("toolchain {key}"), value.clone());
         }
         if !is_native {
             preimage.insert("release_type".into(), options.release_type().into());
         }
-        let mut programs: Vec<&str> =
-            BuildSpec::required_programs(selected.resolved.builder).to_vec();
-        if !recipe.patches.is_empty() {
+        let mut programs: Vec<&str> = if derived {
+            Vec::new()
+        } else {
+            BuildSpec::required_programs(selected.resolved.builder).to_vec()
+        };
+        if !recipe.patches.is_empty() && !derived {
             programs.push("patch");
         }
         for program in programs {

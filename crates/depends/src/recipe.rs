@@ -184,6 +184,12 @@ struct RecipeFile {
     /// Files in `recipes/patches/<name>/`, applied in order with `patch -p1`.
     #[serde(default)]
     patches: Vec<String>,
+    /// Natives only: the host package that is this same program built for
+    /// the same machine when HOST is the build machine. Then this package
+    /// is not built on its own but taken from that build (see
+    /// `graph::share_natives`).
+    #[serde(default)]
+    from_host_build: Option<String>,
     build: Build,
     #[serde(default, rename = "override")]
     overrides: Vec<Override>,
@@ -203,6 +209,7 @@ pub struct Recipe {
     pub group: Option<Group>,
     pub dependencies: Vec<String>,
     pub patches: Vec<String>,
+    pub from_host_build: Option<String>,
     pub build: Build,
     pub overrides: Vec<Override>,
 }
@@ -333,6 +340,7 @@ impl Recipe {
             group: file.group,
             dependencies: file.dependencies,
             patches: file.patches,
+            from_host_build: file.from_host_build,
             build: file.build,
             overrides: file.overrides,
         };
@@ -342,6 +350,11 @@ impl Recipe {
                     "native package depends on host package `{dep}`; natives run on the build machine"
                 )));
             }
+        }
+        if let (Some(host), false) = (&recipe.from_host_build, native) {
+            return Err(invalid(format!(
+                "from_host_build = \"{host}\" is for native packages (named native_*), which it lets come from a host build"
+            )));
         }
         if let Some(bad) = recipe.unknown_placeholder() {
             return Err(invalid(format!(
