@@ -22,7 +22,7 @@ use serde_json::json;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// The area to measure: `depends`, `ipc`, `node`, `wallet`,
-    /// `multiprocess` or `p2p`.
+    /// `multiprocess`, `p2p` or `hosts`.
     pub area: String,
     /// Only the no-op figures (skips the cold builds, which take minutes).
     #[arg(long)]
@@ -45,9 +45,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "wallet" => return example("wallet_bench", "wallet"),
         "multiprocess" => return multiprocess(),
         "p2p" => return example("p2p_bench", "p2p"),
+        "hosts" => return crate::bench_hosts::run(),
         other => {
             bail!(
-                "unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess, p2p"
+                "unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess, p2p, hosts"
             )
         }
     }
@@ -300,7 +301,7 @@ fn autotools_native_capnp(root: &Path, options: &Options) -> Result<f64> {
 /// The floor for the engine's native_capnp build: the same source, options
 /// and flags, configured and built by hand with `cmake` and `make -jJOBS`,
 /// no engine around it (no sysroot, staging, packing or hashing).
-fn bare_cmake_native_capnp(options: &Options) -> Result<f64> {
+pub(crate) fn bare_cmake_native_capnp(options: &Options) -> Result<f64> {
     let tmp = tempfile::tempdir()?;
     let sources = options
         .sources_path

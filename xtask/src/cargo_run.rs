@@ -99,15 +99,16 @@ impl CargoTest {
     pub fn build(&self, config: &Path, excluded: &[&str], features: &str) -> Result<()> {
         let mut command = self.command("build", Some(config));
         select(&mut command, excluded, &[], features);
-        let shown = shown(&command);
-        eprintln!("$ {shown}");
-        let status = command
-            .status()
-            .with_context(|| format!("running {shown}"))?;
-        if !status.success() {
-            bail!("{shown} failed ({status})");
-        }
-        Ok(())
+        run_status(command)
+    }
+
+    /// `cargo test --no-run` of `package`: compiles its tests without
+    /// running them (benchmarks time the run alone).
+    pub fn build_tests(&self, config: &Path, package: &str, features: &str) -> Result<()> {
+        let mut command = self.command("test", Some(config));
+        select(&mut command, &[], &[package], features);
+        command.arg("--no-run");
+        run_status(command)
     }
 
     /// `cargo test` of `packages` (or the workspace without `excluded`),
@@ -147,6 +148,19 @@ impl CargoTest {
         }
         Ok(tally)
     }
+}
+
+/// Runs `command` (its output goes straight to ours); fails naming it.
+fn run_status(mut command: Command) -> Result<()> {
+    let shown = shown(&command);
+    eprintln!("$ {shown}");
+    let status = command
+        .status()
+        .with_context(|| format!("running {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
 }
 
 fn select(command: &mut Command, excluded: &[&str], packages: &[&str], features: &str) {

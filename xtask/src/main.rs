@@ -4,11 +4,16 @@
 
 mod apt;
 mod bench;
+mod bench_hosts;
 mod cargo_run;
 mod ci;
 mod depends_cmd;
 mod emulator;
 mod hermetic;
+// The engine tests' nginx runner (a real nginx with WebDAV on 127.0.0.1),
+// shared with `bench hosts` rather than copied.
+#[path = "../../crates/depends/tests/support/nginx.rs"]
+mod nginx;
 mod rustup;
 mod test_cmd;
 #[cfg(test)]

@@ -8,10 +8,8 @@
 //! else on the way is the real xtask, engine, compiler and make.
 
 #[path = "../../crates/depends/tests/support/http_server.rs"]
-#[allow(dead_code)]
 mod http_server;
 #[path = "../../crates/depends/tests/support/packages.rs"]
-#[allow(dead_code)]
 mod packages;
 
 use std::path::{Path, PathBuf};

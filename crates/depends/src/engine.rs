@@ -439,7 +439,10 @@ impl Engine {
     /// Checks the programs the builders of `todo` run, beyond compilers.
     fn preflight_builders(&self, todo: &[usize]) -> Result<(), Error> {
         let mut programs = BTreeSet::new();
-        for &i in todo.iter().filter(|&&i| Self::needs_source(&self.packages[i])) {
+        for &i in todo
+            .iter()
+            .filter(|&&i| Self::needs_source(&self.packages[i]))
+        {
             let selected = &self.packages[i].selected;
             programs.extend(BuildSpec::required_programs(selected.resolved.builder));
             if !selected.recipe.patches.is_empty() {

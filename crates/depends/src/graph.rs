@@ -317,7 +317,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, format!("from_host_build = \"x\"\n{text}")).unwrap();
         let err = RecipeBook::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("from_host_build") && err.contains("native"), "{err}");
+        assert!(
+            err.contains("from_host_build") && err.contains("native"),
+            "{err}"
+        );
     }
 
     #[test]

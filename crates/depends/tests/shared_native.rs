@@ -101,5 +101,8 @@ fn another_host_builds_the_native_on_its_own() {
     assert!(native.selected.derived_from.is_none());
     assert!(native.preimage.contains_key("source sha256"));
     let host = engine.packages.iter().find(|p| p.name() == "tool").unwrap();
-    assert!(host.deps.iter().any(|&d| engine.packages[d].name() == "native_tool"));
+    assert!(host
+        .deps
+        .iter()
+        .any(|&d| engine.packages[d].name() == "native_tool"));
 }
