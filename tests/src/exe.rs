@@ -157,3 +157,38 @@ pub fn emulated() -> bool {
         machine != native
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn a_missing_executable_names_the_folder_and_the_build_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check(&dir.path().join("c1pzod")).unwrap_err();
+        assert!(err.contains("c1pzod is missing from"), "{err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
+        assert!(err.contains("cargo xtask build"), "{err}");
+    }
+
+    #[test]
+    fn executables_older_than_the_sources_are_refused() {
+        let Some((source, _)) = newest_source() else {
+            panic!("the suite runs from its source tree, so there are sources to compare with");
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("c1pzod");
+        let file = std::fs::File::create(&exe).unwrap();
+        file.set_modified(UNIX_EPOCH + Duration::from_secs(1_000_000))
+            .unwrap();
+        let err = check(&exe).unwrap_err();
+        assert!(err.contains("older than the sources"), "{err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
+        assert!(err.contains(&source.display().to_string()), "{err}");
+        // A fresh one passes.
+        file.set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(check(&exe), Ok(()));
+    }
+}

@@ -37,3 +37,26 @@ pub fn ensure_target(target: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_rustup_cannot_install_is_named_with_the_command() {
+        if Command::new("rustup").arg("--version").output().is_err() {
+            panic!("the tests run on a rustup toolchain, as the README says");
+        }
+        let err = ensure_target("no-such-arch-unknown-none")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the Rust target no-such-arch-unknown-none is not installed"),
+            "{err}"
+        );
+        assert!(
+            err.contains("rustup target add no-such-arch-unknown-none"),
+            "{err}"
+        );
+    }
+}

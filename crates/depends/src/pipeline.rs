@@ -234,7 +234,6 @@ pub fn build_package(
         archive::extract_source(&pkg.source, &dirs.src).map_err(|e| e.to_string())
     })?;
     if !recipe.patches.is_empty() {
-        let patches_dir = recipe.patches_dir();
         runner.stage(Stage::Patch, |r| {
             let steps: Vec<Step> = recipe
                 .patches
@@ -244,7 +243,7 @@ pub fn build_package(
                         "patch".into(),
                         "-p1".into(),
                         "-i".into(),
-                        patches_dir.join(p).display().to_string(),
+                        recipe.patch_path(p).display().to_string(),
                     ],
                     cwd: dirs.src.clone(),
                 })

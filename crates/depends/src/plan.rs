@@ -221,7 +221,7 @@ pub(crate) fn plan_ids(
             preimage.insert("source sha256".into(), recipe.sha256.clone());
         }
         for patch in recipe.patches.iter().filter(|_| !derived) {
-            let path = recipe.patches_dir().join(patch);
+            let path = recipe.patch_path(patch);
             let (sha, _) = sha256_file(&path).map_err(|e| Error::io(&path, e))?;
             preimage.insert(format!("patch {patch}"), sha);
         }

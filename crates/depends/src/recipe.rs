@@ -322,7 +322,7 @@ impl Recipe {
         let native = name.starts_with("native_");
         let patches_dir = patches_dir(path, name);
         for patch in &file.patches {
-            if !patches_dir.join(patch).is_file() {
+            if !patch_path(&patches_dir, patch).is_file() {
                 return Err(invalid(format!(
                     "patch `{patch}` not found in {}",
                     patches_dir.display()
@@ -376,6 +376,13 @@ impl Recipe {
 
     pub fn patches_dir(&self) -> PathBuf {
         patches_dir(&self.path, &self.name)
+    }
+
+    /// Where one of `patches` is: in the recipe's patches folder, or where
+    /// a relative path from there leads (`../native_capnp/x.patch`, a patch
+    /// two packages share), without needing this recipe's own folder.
+    pub fn patch_path(&self, patch: &str) -> PathBuf {
+        patch_path(&self.patches_dir(), patch)
     }
 
     /// Dependencies in the base recipe and in every override, for graph checks.
@@ -443,6 +450,19 @@ impl Recipe {
                 .map(str::to_string)
         })
     }
+}
+
+fn patch_path(patches_dir: &Path, patch: &str) -> PathBuf {
+    let mut path = patches_dir.to_path_buf();
+    for part in Path::new(patch).components() {
+        match part {
+            std::path::Component::ParentDir => {
+                path.pop();
+            }
+            other => path.push(other),
+        }
+    }
+    path
 }
 
 fn patches_dir(recipe_path: &Path, name: &str) -> PathBuf {
