@@ -123,7 +123,9 @@ impl CargoTest {
     ) -> Result<Tally> {
         let mut command = self.command("test", config);
         select(&mut command, excluded, packages, features);
+        // Every failure of a run at once, not only the first test binary's.
         command
+            .arg("--no-fail-fast")
             .args(targets)
             .args(["--", "--include-ignored"])
             .args(&self.test_args)
