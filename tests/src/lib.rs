@@ -84,6 +84,9 @@ impl TestNode {
             format!("-rpcport={}", self.rpc_port),
             format!("-port={}", self.p2p_port),
             "-printtoconsole=0".to_string(),
+            // As Core's test framework runs its nodes with -debug: a
+            // failure's log tail says what the node saw.
+            "-debug=net".to_string(),
         ];
         args.extend(self.extra_args.iter().cloned());
         args

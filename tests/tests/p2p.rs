@@ -304,8 +304,8 @@ fn addnode_getaddednodeinfo_and_disconnectnode_answer_as_core_does() {
 
 #[test]
 fn setnetworkactive_false_drops_every_peer_and_true_resumes() {
-    let a = TestNode::start(&[]);
-    let b = TestNode::start(&[]);
+    let a = TestNode::start(&["-debug=net"]);
+    let b = TestNode::start(&["-debug=net"]);
     connect_nodes(&a, &b);
     assert_eq!(network_info(&a)["networkactive"], json!(true));
 

@@ -54,7 +54,10 @@ fn multiprocess_builds_capnp_for_the_build_machine() {
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     assert_eq!(record["preimage"]["derived from"], "capnp", "{record}");
-    assert!(record["preimage"].get("source sha256").is_none(), "{record}");
+    assert!(
+        record["preimage"].get("source sha256").is_none(),
+        "{record}"
+    );
 
     let version = run(Command::new(prefix.join("native/bin/capnp")).arg("--version"));
     assert_eq!(version.trim(), "Cap'n Proto version 1.1.0");

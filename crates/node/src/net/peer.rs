@@ -341,12 +341,17 @@ fn keep_alive(connman: &Connman, peer: &Peer, started: Instant) -> bool {
     }
     let now = connman.node.now() as i64;
     let limit = TIMEOUT_INTERVAL.as_secs() as i64;
-    if state.ready && now - state.last_send > limit {
+    // As Core's ShouldRunInactivityChecks: no verdict on silence within
+    // -peertimeout of connecting. The handshake can be done before the
+    // writer has recorded its first send (last_send still 0), and a busy
+    // machine made that look like 20 minutes of silence.
+    let checks_due = started.elapsed() > timeout;
+    if checks_due && state.ready && now - state.last_send > limit {
         drop(state);
         connman.log_net(format!("socket sending timeout: {limit}s peer={}", peer.id));
         return false;
     }
-    if state.ready && now - state.last_recv > limit {
+    if checks_due && state.ready && now - state.last_recv > limit {
         drop(state);
         connman.log_net(format!("socket receive timeout: {limit}s peer={}", peer.id));
         return false;
