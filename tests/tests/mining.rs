@@ -64,7 +64,9 @@ fn descriptors_templates_and_chosen_blocks() {
 
 #[test]
 fn logging_switches_categories() {
-    let node = TestNode::start(&[]);
+    // The harness turns -debug=net on; -debug=none after it turns every
+    // category off again, as in Core.
+    let node = TestNode::start(&["-debug=none"]);
     let before = node.call("logging", json!([]));
     assert_eq!(before["net"], false);
     let after = node.call("logging", json!([["net", "rpc"], ["rpc"]]));

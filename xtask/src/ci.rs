@@ -177,6 +177,11 @@ pub fn workflow(matrix: &Matrix) -> String {
          name: CI\n\
          on:\n  push:\n  pull_request:\n\
          env:\n  CARGO_TERM_COLOR: always\n  C1PZO_CACHE_HOME: /github/home/.cache/c1pzo\n\
+         \x20 # A shared build cache (README: BASE_CACHE_URL), when the repository sets one;\n\
+         \x20 # empty values leave it off. Push credentials come from secrets only.\n\
+         \x20 BASE_CACHE_URL: ${{{{ vars.C1PZO_BASE_CACHE_URL }}}}\n\
+         \x20 BASE_CACHE_PUSH: ${{{{ vars.C1PZO_BASE_CACHE_PUSH }}}}\n\
+         \x20 BASE_CACHE_PUSH_TOKEN: ${{{{ secrets.C1PZO_BASE_CACHE_TOKEN }}}}\n\
          jobs:\n"
     ));
     for (name, cell) in &matrix.cells {
