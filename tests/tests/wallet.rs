@@ -248,7 +248,13 @@ fn an_encrypted_wallet_signs_only_while_unlocked() {
         -13,
         "walletpassphrase",
     );
-    node.wallet_call("miner", "walletpassphrase", json!(["battery staple", 10]));
+    // Unlocked for long enough to send, under an emulator too.
+    let unlock_for = harness::scaled(10).as_secs();
+    node.wallet_call(
+        "miner",
+        "walletpassphrase",
+        json!(["battery staple", unlock_for]),
+    );
     node.wallet_call("miner", "sendtoaddress", json!([target, 1]));
     expect_error(
         node.wallet_rpc("safe", "walletpassphrase", json!(["", 10])),

@@ -163,8 +163,8 @@ impl Engine {
         })
     }
 
-    /// Whether the packages of `p` need its source (a native taken from a
-    /// host package's build does not).
+    /// Whether building `p` needs its source (a native taken from a host
+    /// package's build does not).
     fn needs_source(p: &Planned) -> bool {
         p.selected.derived_from.is_none()
     }
