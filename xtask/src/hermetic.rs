@@ -105,11 +105,17 @@ fn run_ok(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Copies the build machine's own output folders (xtask's and the
+/// native target's), not the cross builds or benchmarks beside them.
 fn seed_target(from: &Path, to: &Path) -> Result<()> {
-    if !from.exists() {
-        return Ok(());
+    std::fs::create_dir_all(to)?;
+    for sub in ["debug", "x86_64-unknown-linux-gnu"] {
+        let source = from.join(sub);
+        if source.exists() {
+            run_ok(Command::new("cp").arg("-a").arg(&source).arg(to.join(sub)))?;
+        }
     }
-    run_ok(Command::new("cp").arg("-a").arg(from).arg(to))
+    Ok(())
 }
 
 fn last_lines(path: &Path, count: usize) -> String {
