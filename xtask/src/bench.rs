@@ -106,14 +106,27 @@ pub fn run(args: BenchArgs) -> Result<()> {
         });
         figures["cold"]["upstream_make_cold_s"] = json!(UPSTREAM_COLD_SECONDS);
     }
+    write_figures(&out_dir, "depends", &figures, &render(&figures))
+}
+
+/// Writes `<area>.json` and `<area>.md` under `out_dir` and prints the
+/// markdown.
+pub(crate) fn write_figures(
+    out_dir: &Path,
+    area: &str,
+    figures: &serde_json::Value,
+    markdown: &str,
+) -> Result<()> {
     std::fs::write(
-        out_dir.join("depends.json"),
-        serde_json::to_string_pretty(&figures)?,
+        out_dir.join(format!("{area}.json")),
+        serde_json::to_string_pretty(figures)?,
     )?;
-    let markdown = render(&figures);
-    std::fs::write(out_dir.join("depends.md"), &markdown)?;
+    std::fs::write(out_dir.join(format!("{area}.md")), markdown)?;
     println!("{markdown}");
-    eprintln!("written: {}", out_dir.join("depends.{json,md}").display());
+    eprintln!(
+        "written: {}",
+        out_dir.join(format!("{area}.{{json,md}}")).display()
+    );
     Ok(())
 }
 

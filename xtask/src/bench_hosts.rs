@@ -44,15 +44,7 @@ pub fn run() -> Result<()> {
         "native_cold_over_by_hand": cold / by_hand,
         "target_ratio": 1.15,
     });
-    std::fs::write(
-        out_dir.join("hosts.json"),
-        serde_json::to_string_pretty(&figures)?,
-    )?;
-    let markdown = render(&figures);
-    std::fs::write(out_dir.join("hosts.md"), &markdown)?;
-    println!("{markdown}");
-    eprintln!("written: {}", out_dir.join("hosts.{json,md}").display());
-    Ok(())
+    crate::bench::write_figures(&out_dir, "hosts", &figures, &render(&figures))
 }
 
 /// Cold depends for `host` into an empty BASE_CACHE, pushing to the remote
