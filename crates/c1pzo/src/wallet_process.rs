@@ -153,12 +153,15 @@ impl Supervisor {
                     };
                     log(format!("Process {WALLET_EXE} pid {pid} exited with status {code}"));
                     if !stopping.load(Ordering::SeqCst) {
-                        log(format!(
-                            "{WALLET_EXE} exited unexpectedly; wallet RPCs are unavailable until loadwallet or createwallet starts it again"
-                        ));
+                        // Stand-ins first, then the line that says so: a
+                        // reader of the log (a test, an operator) who calls
+                        // a wallet method next gets -18, not -32601.
                         if let Some(supervisor) = supervisor.upgrade() {
                             supervisor.lost();
                         }
+                        log(format!(
+                            "{WALLET_EXE} exited unexpectedly; wallet RPCs are unavailable until loadwallet or createwallet starts it again"
+                        ));
                     }
                 })
                 .map_err(|e| e.to_string())?
