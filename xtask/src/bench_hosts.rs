@@ -23,6 +23,9 @@ pub fn run() -> Result<()> {
     let root = crate::repo_root();
     let out_dir = root.join("target/bench");
     std::fs::create_dir_all(&out_dir)?;
+    // What the test command needs, this needs too (nginx for the remote
+    // cache, the cross toolchains, qemu): a fresh machine gets them here.
+    crate::apt::ensure(&crate::apt::ci_packages()?)?;
     let server = crate::nginx::Nginx::start();
     let mut hosts = serde_json::Map::new();
     for host in HOSTS {
