@@ -24,11 +24,33 @@ pub fn bin_dir() -> PathBuf {
 /// The path of executable `name` in [`bin_dir`], checked once per process:
 /// it exists and is not older than the sources.
 pub fn exe(name: &str) -> PathBuf {
-    let path = bin_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = bin_dir().join(format!("{name}{}", exe_suffix()));
     if let Err(problem) = check(&path) {
         panic!("{problem}");
     }
     path
+}
+
+/// The executables' file name ending: `.exe` when [`bin_dir`] holds
+/// Windows executables (run here under wine through binfmt_misc), else
+/// this machine's.
+pub fn exe_suffix() -> &'static str {
+    static SUFFIX: OnceLock<&'static str> = OnceLock::new();
+    SUFFIX.get_or_init(|| {
+        let dir = bin_dir();
+        if !dir.join("c1pzod").is_file() && dir.join("c1pzod.exe").is_file() {
+            ".exe"
+        } else {
+            std::env::consts::EXE_SUFFIX
+        }
+    })
+}
+
+/// Whether the executables under test are Windows ones (run here under
+/// wine): where Windows differs from unix (no SIGTERM, no `-daemon`, no
+/// unix-domain IPC sockets), tests ask this.
+pub fn windows_executables() -> bool {
+    exe_suffix() == ".exe"
 }
 
 /// The node executable under test: `$C1PZOD` (a bare name is looked up in
@@ -136,15 +158,19 @@ fn walk(dir: &Path, newest: &mut Option<(PathBuf, SystemTime)>) {
 }
 
 /// Whether the executables under test are for another machine than this
-/// test binary (run under an emulator): read from c1pzod's ELF header.
+/// test binary (run under an emulator): read from c1pzod's header, an ELF
+/// for another machine or a Windows PE on a machine that is not Windows.
 pub fn emulated() -> bool {
     static EMULATED: OnceLock<bool> = OnceLock::new();
     *EMULATED.get_or_init(|| {
-        let path = bin_dir().join(format!("c1pzod{}", std::env::consts::EXE_SUFFIX));
+        let path = bin_dir().join(format!("c1pzod{}", exe_suffix()));
         let Ok(bytes) = std::fs::read(&path).map(|b| b.get(..20).map(<[u8]>::to_vec)) else {
             return false;
         };
         let Some(header) = bytes else { return false };
+        if header.starts_with(b"MZ") {
+            return std::env::consts::OS != "windows";
+        }
         if &header[..4] != b"\x7fELF" {
             return false;
         }

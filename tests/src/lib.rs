@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use exe::{cli_exe, exe, node_exe};
+pub use exe::{cli_exe, exe, node_exe, windows_executables};
 pub use ports::free_port;
 pub use timeouts::scaled;
 
@@ -355,8 +355,12 @@ impl Drop for TestNode {
 /// functional tests mine to too.
 pub const ADDRESS: &str = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85";
 
-/// The pids whose parent is `parent` and whose name is `name`.
+/// The pids whose parent is `parent` and whose name is `name` (an
+/// executable under test, without its `.exe`: under wine the kernel's name
+/// is the Windows file name, cut to 15 bytes like every process name).
 pub fn children(parent: u32, name: &str) -> Vec<u32> {
+    let file_name = format!("{name}{}", exe::exe_suffix());
+    let kernel_name = &file_name[..file_name.len().min(15)];
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -375,7 +379,7 @@ pub fn children(parent: u32, name: &str) -> Vec<u32> {
             .nth(1)
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        if ppid == parent && comm == name {
+        if ppid == parent && (comm == name || comm == kernel_name) {
             found.push(pid);
         }
     }

@@ -1,8 +1,10 @@
 //! Making another host's executables run here: the binfmt_misc entry of its
-//! emulator (Debian's, from `/usr/lib/binfmt.d`) is registered with the
-//! kernel, so any process, not only cargo's runner, can exec them. Product
-//! code never learns about the emulator: `c1pzo-node` spawning an aarch64
-//! `c1pzo-wallet` takes the same path as on real hardware.
+//! emulator (Debian's, from `/usr/lib/binfmt.d`: qemu's for aarch64, wine's
+//! for Windows) is registered with the kernel, so any process, not only
+//! cargo's runner, can exec them. Product code never learns about the
+//! emulator: `c1pzo-node` spawning an aarch64 `c1pzo-wallet` takes the same
+//! path as on real hardware. The toolchain's `[test]` table adds the
+//! environment every test process gets and a setup command run once.
 
 use std::path::Path;
 
@@ -21,11 +23,60 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
     let Some(test) = &host.test else {
         return Ok(Vec::new());
     };
-    let Some(name) = &test.binfmt else {
-        return Ok(test.env.clone().into_iter().collect());
-    };
-    if let Some(package) = &test.binfmt_debian {
-        apt::ensure(std::slice::from_ref(package))?;
+    let env = environment(test);
+    if let Some(name) = &test.binfmt {
+        register_once(host, name, test.binfmt_debian.as_deref())?;
+    }
+    let cache = depends::engine::default_cache_home().display().to_string();
+    for command in &test.setup {
+        let command: Vec<String> = command
+            .iter()
+            .map(|w| w.replace("{cache}", &cache))
+            .collect();
+        let Some((program, args)) = command.split_first() else {
+            continue;
+        };
+        eprintln!(
+            "preparing the {} test environment: {}",
+            host.triple,
+            command.join(" ")
+        );
+        let status = std::process::Command::new(program)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .current_dir(crate::repo_root())
+            .status()
+            .with_context(|| {
+                format!(
+                    "running {program} (toolchains/{}.toml [test] setup)",
+                    host.triple
+                )
+            })?;
+        if !status.success() {
+            bail!(
+                "`{}` failed ({status}); it prepares the {} test environment \
+                 (toolchains/{}.toml [test] setup)",
+                command.join(" "),
+                host.triple,
+                host.triple
+            );
+        }
+    }
+    Ok(env)
+}
+
+/// The `[test]` environment with `{cache}` made c1pzo's cache folder.
+fn environment(test: &depends::toolchain::TestSettings) -> Vec<(String, String)> {
+    let cache = depends::engine::default_cache_home().display().to_string();
+    test.env
+        .iter()
+        .map(|(key, value)| (key.clone(), value.replace("{cache}", &cache)))
+        .collect()
+}
+
+fn register_once(host: &ToolchainFile, name: &str, package: Option<&str>) -> Result<()> {
+    if let Some(package) = package {
+        apt::ensure(&[package.to_string()])?;
     }
     let entry = Path::new(BINFMT_DIR).join(name);
     if !enabled(&entry) {
@@ -34,7 +85,7 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
                 "the kernel cannot run {} executables here: binfmt_misc has no enabled `{name}` \
                  entry. Set it up as root with:\n  \
                  mount -t binfmt_misc binfmt_misc {BINFMT_DIR}  # if not mounted\n  \
-                 cat {BINFMT_CONFIGS}/{name}.conf > {BINFMT_DIR}/register",
+                 echo '<the entry from {BINFMT_CONFIGS}/{name}.conf or {BINFMT_CONFIGS}/{name}>' > {BINFMT_DIR}/register",
                 host.triple
             )
         })?;
@@ -46,7 +97,7 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
         }
         eprintln!("registered {name} with binfmt_misc ({})", entry.display());
     }
-    Ok(test.env.clone().into_iter().collect())
+    Ok(())
 }
 
 fn enabled(entry: &Path) -> bool {
@@ -64,18 +115,7 @@ fn register(name: &str, host: &ToolchainFile) -> Result<()> {
             bail!("mounting binfmt_misc on {BINFMT_DIR} failed ({status}); are we root?");
         }
     }
-    let config = Path::new(BINFMT_CONFIGS).join(format!("{name}.conf"));
-    let line = std::fs::read_to_string(&config).with_context(|| {
-        format!(
-            "reading {} (the binfmt entry for {}; Debian's qemu-user-binfmt installs it)",
-            config.display(),
-            host.triple
-        )
-    })?;
-    let line = line
-        .lines()
-        .find(|l| l.starts_with(':'))
-        .with_context(|| format!("{} holds no `:name:type:...` line", config.display()))?;
+    let (config, line) = registration(name, host)?;
     std::fs::write(&register, line).with_context(|| {
         format!(
             "writing {}'s entry to {}",
@@ -83,4 +123,65 @@ fn register(name: &str, host: &ToolchainFile) -> Result<()> {
             register.display()
         )
     })
+}
+
+/// The registration line for `name`: systemd's `<name>.conf` holds it as
+/// written; binfmt-support's `<name>` (wine's entry on Debian) holds
+/// `interpreter` and `magic` fields it is made from.
+fn registration(name: &str, host: &ToolchainFile) -> Result<(std::path::PathBuf, String)> {
+    let systemd = Path::new(BINFMT_CONFIGS).join(format!("{name}.conf"));
+    if let Ok(text) = std::fs::read_to_string(&systemd) {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(':'))
+            .with_context(|| format!("{} holds no `:name:type:...` line", systemd.display()))?;
+        return Ok((systemd, line.to_string()));
+    }
+    let support = Path::new(BINFMT_CONFIGS).join(name);
+    let text = std::fs::read_to_string(&support).with_context(|| {
+        format!(
+            "reading {} or {} (the binfmt entry for {}; its Debian package installs one)",
+            systemd.display(),
+            support.display(),
+            host.triple
+        )
+    })?;
+    Ok((
+        support.clone(),
+        binfmt_support_line(name, &text).with_context(|| {
+            format!(
+                "{} has no `interpreter` and `magic` lines",
+                support.display()
+            )
+        })?,
+    ))
+}
+
+/// `:<name>:M::<magic>::<interpreter>:` from binfmt-support's fields.
+fn binfmt_support_line(name: &str, text: &str) -> Option<String> {
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
+            .map(str::trim)
+    };
+    Some(format!(
+        ":{name}:M::{}::{}:",
+        field("magic")?,
+        field("interpreter")?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binfmt_support_entry_becomes_a_registration_line() {
+        let debian_wine = "package wine\ninterpreter /usr/bin/wine\nmagic MZ\n";
+        assert_eq!(
+            binfmt_support_line("wine", debian_wine).as_deref(),
+            Some(":wine:M::MZ::/usr/bin/wine:")
+        );
+        assert_eq!(binfmt_support_line("wine", "package wine\n"), None);
+    }
 }

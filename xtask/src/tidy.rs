@@ -79,6 +79,79 @@ fn tidy_no_source_file_is_past_800_lines() {
     );
 }
 
+/// The IPC modules above the runtime: the generated glue (`client`,
+/// `serve`, the proxies and what they share). `crates/ipc/src/runtime`
+/// must not name them.
+const IPC_GLUE: [&str; 10] = [
+    "client",
+    "serve",
+    "proxy",
+    "chain",
+    "mining",
+    "node",
+    "wallet",
+    "wallet_loader",
+    "wire",
+    "testing",
+];
+
+/// The `crate::<module>` paths a source text names, `use crate::{a, b}`
+/// groups included.
+fn crate_modules_named(text: &str) -> Vec<String> {
+    let mut named = Vec::new();
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            named.extend(group.split(',').map(|item| first_identifier(item.trim())));
+        } else {
+            named.push(first_identifier(rest));
+        }
+    }
+    named.retain(|name| !name.is_empty());
+    named
+}
+
+fn first_identifier(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+#[test]
+fn tidy_the_ipc_runtime_never_imports_the_glue_above_it() {
+    let root = crate::repo_root();
+    let runtime = root.join("crates/ipc/src/runtime");
+    let mut files = Vec::new();
+    walk(&runtime, &mut files);
+    assert!(!files.is_empty(), "no sources under {}", runtime.display());
+    let mut offences = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for name in crate_modules_named(&text) {
+            if IPC_GLUE.contains(&name.as_str()) {
+                offences.push(format!("{} names crate::{name}", relative(&root, &path)));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "the IPC runtime imports the glue above it (move what it needs down into \
+         crates/ipc/src/runtime instead):\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn tidy_crate_module_paths_are_read_as_written() {
+    let text =
+        "use crate::proxy_capnp::thread;\nuse crate::{serve, log::Level};\n crate::client::x()";
+    assert_eq!(
+        crate_modules_named(text),
+        ["proxy_capnp", "serve", "log", "client"]
+    );
+}
+
 #[test]
 fn tidy_the_generated_workflow_is_fresh() {
     let root = crate::repo_root();

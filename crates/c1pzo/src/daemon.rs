@@ -1,10 +1,10 @@
 //! `c1pzod`'s life: options and config as Bitcoin Core reads them, the
 //! data directory lock, the log, the chainstate, the RPC server, and a
-//! clean shutdown on `stop`, SIGINT or SIGTERM (cookie and pid file
-//! removed; every accepted block is already committed).
+//! clean shutdown on `stop`, SIGINT or SIGTERM (Ctrl-C, Ctrl-Break or
+//! closing the console on Windows; cookie and pid file removed; every
+//! accepted block is already committed).
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -86,7 +86,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     check_section_only_args(&args)?;
     let params = ChainParams::for_chain(dirs.chain);
     if args.get_bool("daemon", false) {
-        daemonize()?;
+        crate::platform::daemonize().map_err(Fatal)?;
     }
 
     let logger = Logger::open(LogOptions::from_args(&args, &dirs.network)?)?;
@@ -148,17 +148,7 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     {
         let interrupted = interrupted.clone();
         runtime.spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return;
-            };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+            crate::platform::shutdown_requested().await;
             interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = signal_tx.send(true);
         });
@@ -678,39 +668,13 @@ fn lock_datadir(base: &Path) -> Result<std::fs::File, Fatal> {
         .truncate(false)
         .write(true)
         .open(&path)?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    // flock on unix, LockFileEx on Windows: released when the process
+    // ends, however it ends.
+    if file.try_lock().is_err() {
         return Err(Fatal(format!(
             "Cannot obtain a lock on directory {}. c1pzo is probably already running.",
             base.display()
         )));
     }
     Ok(file)
-}
-
-/// `-daemon`: fork, let the parent exit, detach from the terminal.
-fn daemonize() -> Result<(), Fatal> {
-    println!("c1pzo starting");
-    // SAFETY: called before any thread is started; the child only continues
-    // the single-threaded startup.
-    match unsafe { libc::fork() } {
-        -1 => Err(Fatal(format!(
-            "fork failed: {}",
-            std::io::Error::last_os_error()
-        ))),
-        0 => {
-            // SAFETY: setsid and dup2 on standard descriptors in the child.
-            unsafe {
-                libc::setsid();
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-                if null >= 0 {
-                    libc::dup2(null, 0);
-                    libc::dup2(null, 1);
-                    libc::dup2(null, 2);
-                }
-            }
-            Ok(())
-        }
-        _ => std::process::exit(0),
-    }
 }

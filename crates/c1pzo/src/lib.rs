@@ -6,6 +6,7 @@
 
 pub mod cli_main;
 pub mod daemon;
+pub mod platform;
 #[cfg(feature = "multiprocess")]
 pub mod wallet_process;
 pub mod wallet_tool;

@@ -129,7 +129,15 @@ impl Supervisor {
     }
 
     fn spawn(&self) -> Result<WalletProcess, String> {
-        let exe = self.exe_dir.join(WALLET_EXE);
+        let exe = self
+            .exe_dir
+            .join(format!("{WALLET_EXE}{}", std::env::consts::EXE_SUFFIX));
+        if !exe.is_file() {
+            return Err(format!(
+                "{WALLET_EXE} not found: looked for {}; c1pzo-node runs its wallets in that executable, built beside it (`cargo xtask build MULTIPROCESS=1`)",
+                exe.display()
+            ));
+        }
         let spawned = ipc::process::spawn(&exe).map_err(|e| e.to_string())?;
         let pid = spawned.child.id();
         let handle = LoopHandle::start().map_err(|e| e.to_string())?;
@@ -166,7 +174,7 @@ impl Supervisor {
                 })
                 .map_err(|e| e.to_string())?
         };
-        let init = InitClient::connect(&handle, Stream::Unix(stream)).map_err(|e| e.to_string())?;
+        let init = InitClient::connect(&handle, Stream::from(stream)).map_err(|e| e.to_string())?;
         let chain = LocalChain::with_args(self.node.clone(), self.args.clone());
         let loader = init
             .make_wallet_loader(chain)
@@ -288,7 +296,7 @@ impl WalletLoader for Gone {
 
 /// `c1pzo-wallet -ipcfd <N>`: serves `Init` with a wallet loader to the
 /// parent node until it closes the socket.
-pub fn serve_node(stream: std::os::unix::net::UnixStream) -> std::io::Result<()> {
+pub fn serve_node(stream: ipc::runtime::platform::PairStream) -> std::io::Result<()> {
     let make: MakeWalletLoader =
         Arc::new(
             |chain: Arc<dyn Chain>| match WalletContext::from_node_args(chain) {

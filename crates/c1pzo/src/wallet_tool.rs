@@ -363,12 +363,8 @@ impl Tool {
         // Read everything first, so that a failure leaves no file behind.
         let records = offline::read_records(&self.file()).map_err(fail)?;
         let text = dump_text(&records);
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true).create_new(true);
-        // The records include private keys.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-        let mut out = match open.open(&dump_file) {
+        // The records include private keys: readable by this user only.
+        let mut out = match common::platform::create_new_private(&dump_file) {
             Ok(out) => out,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
             Err(e) => {

@@ -1,11 +1,10 @@
 //! `c1pzo`: one command in front of the suite's executables, as Bitcoin
 //! Core's `bitcoin` wrapper: `c1pzo [-m|-M] node|wallet|rpc|gui [args]`
-//! execs `c1pzod`/`c1pzo-node`, `c1pzo-wallet`, `c1pzo-cli` or the GUI
+//! runs `c1pzod`/`c1pzo-node`, `c1pzo-wallet`, `c1pzo-cli` or the GUI
 //! from its own directory (or `../libexec`). The multiprocess node is
 //! chosen by `-m`, or when `-ipcbind`, `-ipcconnect` or `-ipcfd` appear on
 //! the command line or in the config file; `-M` forces the monolithic one.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -96,12 +95,11 @@ fn config_mentions_ipc(args: &[String]) -> bool {
     };
     let datadir = value("datadir")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".c1pzo")));
-    let conf = match (value("conf"), datadir) {
-        (Some(conf), Some(dir)) if Path::new(&conf).is_relative() => dir.join(conf),
-        (Some(conf), _) => PathBuf::from(conf),
-        (None, Some(dir)) => dir.join("c1pzo.conf"),
-        (None, None) => return false,
+        .unwrap_or_else(common::datadir::default_datadir);
+    let conf = match value("conf") {
+        Some(conf) if Path::new(&conf).is_relative() => datadir.join(conf),
+        Some(conf) => PathBuf::from(conf),
+        None => datadir.join("c1pzo.conf"),
     };
     std::fs::read_to_string(conf)
         .map(|text| {
@@ -116,9 +114,10 @@ fn config_mentions_ipc(args: &[String]) -> bool {
 
 /// Where the executable lives: beside this one, else `../libexec`.
 fn locate(exe: &str) -> Option<PathBuf> {
+    let exe = format!("{exe}{}", std::env::consts::EXE_SUFFIX);
     let here = std::env::current_exe().ok()?;
     let dir = here.parent()?;
-    [dir.join(exe), dir.join("../libexec").join(exe)]
+    [dir.join(&exe), dir.join("../libexec").join(&exe)]
         .into_iter()
         .find(|path| path.is_file())
 }
@@ -143,7 +142,9 @@ pub fn main(argv: &[String]) -> ExitCode {
                 eprintln!("Error: {} not found next to c1pzo{hint}", choice.exe);
                 return ExitCode::FAILURE;
             };
-            let error = std::process::Command::new(&path).args(&choice.args).exec();
+            let mut command = std::process::Command::new(&path);
+            command.args(&choice.args);
+            let error = crate::platform::run_instead(command);
             eprintln!("Error: cannot run {}: {error}", path.display());
             ExitCode::FAILURE
         }

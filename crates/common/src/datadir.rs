@@ -1,8 +1,9 @@
 //! Where c1pzo keeps its data, following Bitcoin Core's layout.
 //!
 //! * The base data directory is `-datadir` (made absolute against the
-//!   current directory) or `$HOME/.c1pzo` (Core: `~/.bitcoin`); with no
-//!   usable `$HOME`, `/.c1pzo`.
+//!   current directory) or the platform's default: `$HOME/.c1pzo` (Core:
+//!   `~/.bitcoin`), `%LOCALAPPDATA%\C1pzo` on Windows
+//!   ([`crate::platform::default_datadir_in`]).
 //! * A `-datadir` that is not an existing directory is an error; c1pzo, like
 //!   Core, never creates a directory the user named.
 //! * Each chain keeps its data in a network directory: the base itself for
@@ -15,20 +16,15 @@ use std::path::{Component, Path, PathBuf};
 use crate::args::Args;
 use crate::chainparams::ChainType;
 
-/// The directory name below `$HOME`.
-pub const DEFAULT_DATADIR_NAME: &str = ".c1pzo";
-
 /// `-datadir` names something that is not a directory.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Specified data directory \"{0}\" does not exist.")]
 pub struct DataDirMissing(pub String);
 
-/// `$HOME/.c1pzo`, or `/.c1pzo` when `$HOME` is unset or empty.
+/// The platform's default base data directory, from this process's
+/// environment.
 pub fn default_datadir() -> PathBuf {
-    match std::env::var_os("HOME") {
-        Some(home) if !home.is_empty() => PathBuf::from(home).join(DEFAULT_DATADIR_NAME),
-        _ => Path::new("/").join(DEFAULT_DATADIR_NAME),
-    }
+    crate::platform::default_datadir_in(&|key| std::env::var_os(key))
 }
 
 /// The base data directory the options select: an absolute `-datadir`,

@@ -7,7 +7,10 @@
 //! * [`datadir`]: the data directory layout;
 //! * [`logging`]: a `debug.log` writer in Core's line format;
 //! * [`init`]: the startup sequence tying these together (Core's
-//!   `InitConfig`).
+//!   `InitConfig`);
+//! * [`secret`]: the cookie files, private and never half-written;
+//! * [`platform`]: what differs per operating system (the default data
+//!   directory, private files).
 //!
 //! The behaviour follows Bitcoin Core's documentation and observable
 //! behaviour (option names, defaults, message texts); the code is our own.
@@ -17,6 +20,7 @@ pub mod chainparams;
 pub mod datadir;
 pub mod init;
 pub mod logging;
+pub mod platform;
 pub mod secret;
 
 pub use args::{Args, ArgsError, OptionSpec};

@@ -2,8 +2,7 @@
 //! random hex written so that no other user can read them and no reader
 //! ever sees half a file.
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Write;
 use std::path::Path;
 
 /// `bytes` random bytes from the kernel, as lowercase hex.
@@ -14,25 +13,26 @@ pub fn random_hex(bytes: usize) -> std::io::Result<String> {
         .collect())
 }
 
-/// `bytes` random bytes from the kernel's generator.
+/// `bytes` random bytes from the operating system's generator.
 pub fn random_bytes(bytes: usize) -> std::io::Result<Vec<u8>> {
     let mut random = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+    getrandom::fill(&mut random).map_err(std::io::Error::other)?;
     Ok(random)
 }
 
-/// Writes `contents` to `path` with mode 0600: created beside it under a
-/// temporary name (0600 from the start) and renamed into place.
+/// Writes `contents` to `path`, readable by this user only: created beside
+/// it under a temporary name, private from the start
+/// ([`crate::platform::create_new_private`]), and renamed into place.
 pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.tmp", std::process::id()));
     let partial = std::path::PathBuf::from(partial);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)?;
+    // A leftover from a run that died here would keep its permissions.
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = crate::platform::create_new_private(&partial)?;
     file.write_all(contents.as_bytes())?;
     drop(file);
     std::fs::rename(&partial, path).inspect_err(|_| {
@@ -43,7 +43,6 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn secrets_are_private_and_whole() {
@@ -54,8 +53,7 @@ mod tests {
         assert_ne!(secret, random_hex(32).unwrap());
         write_private(&path, &secret).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        assert!(crate::platform::is_private(&path).unwrap());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

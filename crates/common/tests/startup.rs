@@ -63,8 +63,8 @@ fn relative_datadir_is_made_absolute() {
 }
 
 #[test]
-fn default_datadir_is_dot_c1pzo() {
-    assert_eq!(default_datadir().file_name().unwrap(), ".c1pzo");
+fn the_default_datadir_is_absolute() {
+    // Which folder per platform: crates/common/src/platform's own tests.
     assert!(default_datadir().is_absolute());
 }
 

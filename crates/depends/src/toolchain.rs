@@ -142,17 +142,25 @@ pub struct CargoSettings {
 #[serde(deny_unknown_fields)]
 pub struct TestSettings {
     /// The binfmt_misc entry that lets the kernel exec this host's
-    /// binaries through an emulator (`/usr/lib/binfmt.d/<name>.conf`), so a
-    /// process under test can start others, as on real hardware.
+    /// binaries through an emulator (`/usr/lib/binfmt.d/<name>.conf` in
+    /// systemd's format, or `<name>` in binfmt-support's), so a process
+    /// under test can start others, as on real hardware.
     #[serde(default)]
     pub binfmt: Option<String>,
     /// Debian package providing that entry.
     #[serde(default)]
     pub binfmt_debian: Option<String>,
     /// Environment for every process of a test run (the emulator's
-    /// library prefix, e.g. `QEMU_LD_PREFIX`).
+    /// library prefix, e.g. `QEMU_LD_PREFIX`). `{cache}` in a value is
+    /// c1pzo's cache folder (outside the clone), for state an emulator
+    /// keeps between runs (wine's prefix).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Commands run in order, with that environment and from the
+    /// repository root, before any test (wine building its prefix, which
+    /// many first runs at once would race on). `{cache}` as in `env`.
+    #[serde(default)]
+    pub setup: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -103,6 +103,12 @@ fn bin_dir() -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
+#[cfg(not(target_os = "linux"))]
+fn pin_to_cpu0() -> Result<()> {
+    Err("the one-CPU rows pin with sched_setaffinity, which is Linux's".into())
+}
+
+#[cfg(target_os = "linux")]
 fn pin_to_cpu0() -> Result<()> {
     // SAFETY: a zeroed cpu_set_t is valid, and CPU_SET/sched_setaffinity
     // only touch the set we pass for the calling (main) thread.
@@ -186,7 +192,7 @@ fn raw_ping_pong(bins: &Path) -> Result<Vec<Duration>> {
 /// Which byte stream carries a plain capnp-rpc call, on both ends.
 #[derive(Clone, Copy)]
 enum Transport {
-    /// tokio's `UnixStream`, as a plain capnp-rpc program has it.
+    /// tokio's own stream type, as a plain capnp-rpc program has it.
     Tokio,
     /// c1pzo's read-only-watched socket (`ipc::transport`).
     C1pzo,
@@ -208,8 +214,7 @@ fn with_loop_tester<T>(
     let result = LoopHandle::block_on_here(|_loop| async move {
         let (connection, bootstrap) = match transport {
             Transport::Tokio => {
-                stream.set_nonblocking(true)?;
-                ipc::connection::connect_stream(tokio::net::UnixStream::from_std(stream)?)
+                ipc::connection::connect_stream(ipc::runtime::platform::tokio_pair_stream(stream)?)
             }
             Transport::C1pzo => {
                 ipc::connection::connect_stream(ipc::transport::SocketStream::new(stream)?)

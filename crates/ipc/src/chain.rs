@@ -17,7 +17,7 @@ use interfaces::{
 use serde_json::Value;
 
 use crate::chain_capnp::{chain, chain_notifications, rpc_actor};
-use crate::client::ConnectionHandle;
+use crate::connection::ConnectionHandle;
 use crate::connection::{run_on_worker, Connection, ServerRequest};
 use crate::error::IpcError;
 use crate::event_loop::Local;

@@ -3,12 +3,10 @@
 //! `Context` naming the peer thread made for the calling thread, and the
 //! caller waits (running any callbacks the peer sends it) until the reply.
 
-use std::rc::Rc;
-
 use capnp::capability::FromClientHook;
 use std::sync::Arc;
 
-use crate::connection::{connect_stream, Connection};
+use crate::connection::{connect_stream, ConnectionHandle};
 use crate::echo_capnp::echo;
 use crate::error::IpcError;
 use crate::event_loop::{Local, LoopHandle};
@@ -16,48 +14,6 @@ use crate::init_capnp::init;
 use crate::listen::Stream;
 use crate::proxy_capnp::thread_map;
 use crate::transport::SocketStream;
-
-/// A connection held from any thread. The socket closes when the last
-/// client made through it is dropped.
-pub struct ConnectionHandle {
-    connection: Local<Rc<Connection>>,
-    /// Whether dropping this handle closes the connection (the one made
-    /// by `connect`) or not (handles a server makes for callbacks).
-    owner: bool,
-}
-
-impl Drop for ConnectionHandle {
-    fn drop(&mut self) {
-        if !self.owner {
-            return;
-        }
-        let connection = self.connection.key();
-        let _ = self.connection.handle().post(move || {
-            if let Some(connection) = connection.get() {
-                connection.disconnect();
-            }
-        });
-    }
-}
-
-impl ConnectionHandle {
-    /// A handle on a connection someone else owns (a server calling back
-    /// the peer that called it); dropping it leaves the connection open.
-    pub fn borrowed(connection: Local<Rc<Connection>>) -> ConnectionHandle {
-        ConnectionHandle {
-            connection,
-            owner: false,
-        }
-    }
-
-    pub fn handle(&self) -> &LoopHandle {
-        self.connection.handle()
-    }
-
-    pub fn local(&self) -> &Local<Rc<Connection>> {
-        &self.connection
-    }
-}
 
 /// A bootstrap interface with libmultiprocess's `construct @0 (threadMap)
 /// -> (threadMap)`, which a client calls before anything else.
@@ -88,10 +44,7 @@ pub fn connect<C: Construct>(
         };
         let bootstrap: C = bootstrap.cast_to();
         connection.set_peer_threads(bootstrap.construct(connection.thread_map()));
-        let handle = ConnectionHandle {
-            connection: Local::new(connection),
-            owner: true,
-        };
+        let handle = ConnectionHandle::owned(Local::new(connection));
         Ok((Arc::new(handle), Local::new(bootstrap)))
     })
 }

@@ -1,13 +1,12 @@
 //! c1pzo's IPC layer, wire-compatible with Bitcoin Core's multiprocess
-//! binaries: the Cap'n Proto schemas (`schema/`) and the code capnpc
-//! generates from them; one event loop per process ([`event_loop`]);
-//! libmultiprocess's thread model (`ThreadMap`, named workers, pools,
-//! `Context` dispatch) in [`threads`]; [`serve`] and [`client`], `Init`
-//! on a stream or a listener; [`process`], spawning a child with
-//! `-ipcfd`; [`listen`], `-ipcbind`/`-ipcconnect` addresses and the tcp
-//! cookie; `-debug=ipc` in [`log`]; and proxies for the
-//! `crates/interfaces` traits ([`proxy`], [`chain`], [`wallet_loader`],
-//! [`node`], [`wallet`], [`mining`]).
+//! binaries, in two layers. Below, the [`runtime`]: event loop,
+//! connections, transport, libmultiprocess's thread model, child
+//! processes, `-ipcbind`/`-ipcconnect` addresses and `-debug=ipc` (its
+//! modules are re-exported here under their own names). Above, the glue:
+//! the Cap'n Proto schemas (`schema/`) and the code capnpc generates from
+//! them, [`serve`] and [`client`] (`Init` on a stream or a listener), and
+//! proxies for the `crates/interfaces` traits ([`proxy`], [`chain`],
+//! [`wallet_loader`], [`node`], [`wallet`], [`mining`]).
 
 capnp::generated_code!(pub mod proxy_capnp);
 capnp::generated_code!(pub mod common_capnp);
@@ -22,22 +21,18 @@ capnp::generated_code!(pub mod node_capnp);
 capnp::generated_code!(pub mod init_capnp);
 capnp::generated_code!(pub mod ipc_test_capnp);
 
+pub mod runtime;
+pub use runtime::{
+    connection, error, event_loop, listen, log, mailbox, process, threads, transport,
+};
+
 pub mod chain;
 pub mod client;
-pub mod connection;
-pub mod error;
-pub mod event_loop;
-pub mod listen;
-pub mod log;
-pub mod mailbox;
 pub mod mining;
 pub mod node;
-pub mod process;
 pub mod proxy;
 pub mod serve;
 pub mod testing;
-pub mod threads;
-pub mod transport;
 pub mod wallet;
 pub mod wallet_loader;
 pub mod wire;

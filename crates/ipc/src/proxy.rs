@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::client::ConnectionHandle;
+use crate::connection::ConnectionHandle;
 use crate::error::IpcError;
 use crate::event_loop::Local;
 

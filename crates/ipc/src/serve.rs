@@ -1,15 +1,13 @@
 //! The `Init` every c1pzo process serves, with `Echo`, and serving it to a
 //! parent process over the socket it was spawned with.
 
-use std::os::unix::net::UnixStream;
-
 use std::rc::Rc;
 use std::sync::Arc;
 
 use interfaces::{Chain, WalletLoader};
 
 use crate::chain::{ChainClient, ChainServer};
-use crate::client::ConnectionHandle;
+use crate::connection::ConnectionHandle;
 use crate::connection::{run_on_worker, serve_stream, Connection, ServerRequest};
 use crate::echo_capnp::echo;
 use crate::event_loop::{Local, LoopHandle};
@@ -18,7 +16,8 @@ use crate::ipc_log;
 use crate::listen::{check_cookie, Listener};
 use crate::log::Level;
 use crate::proxy::Proxy;
-use crate::proxy_capnp::{context, thread};
+use crate::runtime::platform::{PairStream, UnixAcceptor};
+use crate::threads::context_thread;
 use crate::transport::SocketStream;
 use crate::wallet_loader::WalletLoaderServer;
 
@@ -26,16 +25,6 @@ use crate::wallet_loader::WalletLoaderServer;
 /// its clients see it (C++ exceptions reach them as `std::exception: ...`).
 pub const MINING_OLD2: &str =
     "std::exception: Old mining interface (@2) not supported. Please update your client!";
-
-pub(crate) fn context_thread(
-    context: capnp::Result<context::Reader>,
-) -> capnp::Result<Option<thread::Client>> {
-    let context = context?;
-    if !context.has_thread() {
-        return Ok(None);
-    }
-    Ok(Some(context.get_thread()?))
-}
 
 /// `Init` for one connection.
 pub struct InitServer {
@@ -368,13 +357,13 @@ pub fn init_bootstrap_with(
 /// Serves `Init` on a parent's socket until it hangs up. The calling
 /// thread becomes the process's event loop, as a spawned child's main
 /// thread does in Bitcoin Core.
-pub fn serve_parent(stream: UnixStream) -> std::io::Result<()> {
+pub fn serve_parent(stream: PairStream) -> std::io::Result<()> {
     serve_parent_with(stream, init_bootstrap)
 }
 
 /// [`serve_parent`] with another bootstrap object (tests and benchmarks).
 pub fn serve_parent_with(
-    stream: UnixStream,
+    stream: PairStream,
     bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
 ) -> std::io::Result<()> {
     LoopHandle::block_on_here(|_loop| async move {
@@ -395,12 +384,11 @@ pub async fn accept(
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(50));
     match listener {
         Listener::Unix(listener, _) => {
-            listener.set_nonblocking(true)?;
-            let listener = tokio::net::UnixListener::from_std(listener)?;
+            let listener = UnixAcceptor::new(listener)?;
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => {
-                        let Ok(stream) = stream.into_std().and_then(SocketStream::new) else {
+                    Ok(stream) => {
+                        let Ok(stream) = SocketStream::new(stream) else {
                             continue;
                         };
                         tokio::task::spawn_local(serve_stream(stream, bootstrap.clone()));

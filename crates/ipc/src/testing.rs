@@ -7,7 +7,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::client::{connect, ConnectionHandle, Construct};
+use crate::client::{connect, Construct};
+use crate::connection::ConnectionHandle;
 use crate::connection::{run_on_worker, Connection, ServerRequest};
 use crate::error::IpcError;
 use crate::event_loop::{Local, LoopHandle};

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use bitcoin::{Amount, Txid};
 use interfaces::{Wallet, WalletBalances};
 
-use crate::client::ConnectionHandle;
 use crate::connection::Connection;
+use crate::connection::ConnectionHandle;
 use crate::error::IpcError;
 use crate::event_loop::Local;
 use crate::proxy::{OnDisconnect, Proxy};

@@ -6,7 +6,6 @@
 //! in one process, real Cap'n Proto between them, a real chainstate and
 //! real wallet files.
 
-use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 use bitcoin::{Address, Amount, Network};
@@ -51,7 +50,7 @@ fn a_wallet_behind_a_socket_works_as_one_in_the_node_would() {
     std::fs::create_dir_all(&wallet_dir).unwrap();
 
     // The wallet side: serves Init with a loader factory on its own loop.
-    let (node_end, wallet_end) = UnixStream::pair().unwrap();
+    let (node_end, wallet_end) = ipc::runtime::platform::socket_pair().unwrap();
     let make: MakeWalletLoader = Arc::new(move |chain: Arc<dyn Chain>| {
         let context = wallet::manager::WalletContext::new(
             chain,
@@ -76,7 +75,7 @@ fn a_wallet_behind_a_socket_works_as_one_in_the_node_would() {
 
     // The node side: connects, hands over its Chain, registers the RPCs.
     let handle = LoopHandle::start().unwrap();
-    let init = InitClient::connect(&handle, Stream::Unix(node_end)).unwrap();
+    let init = InitClient::connect(&handle, Stream::from(node_end)).unwrap();
     let loader = init
         .make_wallet_loader(LocalChain::new(node.clone()))
         .unwrap();

@@ -3,7 +3,6 @@
 //! capnp-rpc) drives our `Init` over a socket pair the way Core's clients do.
 
 use std::future::Future;
-use std::os::unix::net::UnixStream;
 
 use bitcoin_capnp_types as core;
 use core::capnp_rpc::rpc_twoparty_capnp::Side;
@@ -21,16 +20,15 @@ where
     F: FnOnce(init::Client) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let (ours, theirs) = UnixStream::pair().unwrap();
+    let (ours, theirs) = ipc::runtime::platform::socket_pair().unwrap();
     let server = std::thread::spawn(move || ipc::serve::serve_parent(ours));
-    theirs.set_nonblocking(true).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let stream = tokio::net::UnixStream::from_std(theirs).unwrap();
+        let stream = ipc::runtime::platform::tokio_pair_stream(theirs).unwrap();
         let (reader, writer) = stream.into_split();
         let network = VatNetwork::new(
             BufReader::new(reader.compat()),

@@ -30,7 +30,7 @@ impl Drop for Peer {
 fn spawn_peer(handle: &LoopHandle) -> Peer {
     let spawned = ipc::process::spawn(Path::new(PEER)).unwrap();
     let stream = spawned.stream.try_clone().unwrap();
-    let init = TestInitClient::connect(handle, Stream::Unix(stream)).unwrap();
+    let init = TestInitClient::connect(handle, Stream::from(stream)).unwrap();
     Peer { init, spawned }
 }
 
@@ -142,12 +142,12 @@ fn destroying_or_releasing_a_proxy_drops_the_server_object() {
 fn disconnecting_drops_every_server_object_on_the_connection() {
     // In-process server on a socket pair, so its objects can be counted
     // after the connection is gone.
-    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (ours, theirs) = ipc::runtime::platform::socket_pair().unwrap();
     let server = std::thread::spawn(move || {
         ipc::serve::serve_parent_with(theirs, ipc::testing::test_bootstrap)
     });
     let handle = LoopHandle::start().unwrap();
-    let init = TestInitClient::connect(&handle, Stream::Unix(ours)).unwrap();
+    let init = TestInitClient::connect(&handle, Stream::from(ours)).unwrap();
     let testers: Vec<TesterClient> = (0..3).map(|_| init.make_tester().unwrap()).collect();
     assert_eq!(ipc::testing::live_testers(), 3);
     drop(init);
@@ -193,7 +193,7 @@ fn kill_9_during_a_call_fails_it_quickly_and_the_parent_carries_on() {
 fn the_child_exits_when_its_parent_hangs_up() {
     let handle = LoopHandle::start().unwrap();
     let Spawned { mut child, stream } = ipc::process::spawn(Path::new(PEER)).unwrap();
-    let init = TestInitClient::connect(&handle, Stream::Unix(stream.try_clone().unwrap())).unwrap();
+    let init = TestInitClient::connect(&handle, Stream::from(stream.try_clone().unwrap())).unwrap();
     assert_eq!(init.make_tester().unwrap().add(1, 2).unwrap(), 3);
     drop(init);
     drop(stream);

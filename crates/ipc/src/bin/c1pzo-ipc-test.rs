@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use ipc::runtime::platform::PairStream;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if std::env::var_os("C1PZO_IPC_TEST_DEBUG").is_some() {
@@ -19,7 +21,7 @@ fn main() -> ExitCode {
             let served = match role.as_str() {
                 // The benchmark's floor: bytes straight back, no Cap'n Proto.
                 "raw" => bounce(stream),
-                // The benchmark's baseline: tokio's own UnixStream under
+                // The benchmark's baseline: tokio's own stream type under
                 // capnp-rpc, as a plain capnp-rpc program would have it.
                 "plain" => serve_on_tokio_stream(stream),
                 _ => ipc::serve::serve_parent_with(stream, ipc::testing::test_bootstrap),
@@ -45,17 +47,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve_on_tokio_stream(stream: std::os::unix::net::UnixStream) -> std::io::Result<()> {
-    stream.set_nonblocking(true)?;
+fn serve_on_tokio_stream(stream: PairStream) -> std::io::Result<()> {
     ipc::event_loop::LoopHandle::block_on_here(|_loop| async move {
-        let stream = tokio::net::UnixStream::from_std(stream)?;
+        let stream = ipc::runtime::platform::tokio_pair_stream(stream)?;
         ipc::connection::serve_stream(stream, ipc::testing::test_bootstrap).await;
         Ok(())
     })?
 }
 
 /// Writes back whatever arrives until the parent hangs up.
-fn bounce(mut stream: std::os::unix::net::UnixStream) -> std::io::Result<()> {
+fn bounce(mut stream: PairStream) -> std::io::Result<()> {
     use std::io::{Read, Write};
     let mut buffer = [0u8; 4096];
     loop {

@@ -1,6 +1,6 @@
-//! The byte stream under a connection: a unix or tcp socket on the event
-//! loop, with its writes made directly and its wake-ups chosen for the
-//! CPUs the process may use.
+//! The byte stream under a connection on unix: a unix or tcp socket on
+//! the event loop, with its writes made directly and its wake-ups chosen
+//! for the CPUs the process may use.
 //!
 //! A unix socket raises a writable edge on the sender each time the peer
 //! *reads* a message, so a loop that watches writable edges (as tokio's

@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 use crate::error::IpcError;
-use crate::event_loop::Caller;
+use crate::event_loop::{Caller, Local, LoopHandle};
 use crate::ipc_log;
 use crate::log::Level;
 use crate::proxy_capnp::{context, thread, thread_map};
@@ -283,7 +283,7 @@ pub async fn run_on_worker<T: Send + 'static>(
     context: capnp::Result<context::Reader<'_>>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, capnp::Error> {
-    let thread = crate::serve::context_thread(context)?;
+    let thread = crate::threads::context_thread(context)?;
     let worker = connection
         .threads()
         .worker_for(thread)
@@ -357,4 +357,55 @@ where
         }
     });
     (connection, bootstrap)
+}
+
+/// A connection held from any thread. The socket closes when the last
+/// client made through it is dropped.
+pub struct ConnectionHandle {
+    connection: Local<Rc<Connection>>,
+    /// Whether dropping this handle closes the connection (the one made
+    /// by `connect`) or not (handles a server makes for callbacks).
+    owner: bool,
+}
+
+impl Drop for ConnectionHandle {
+    fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
+        let connection = self.connection.key();
+        let _ = self.connection.handle().post(move || {
+            if let Some(connection) = connection.get() {
+                connection.disconnect();
+            }
+        });
+    }
+}
+
+impl ConnectionHandle {
+    /// The handle `connect` returns: dropping the last one closes the
+    /// connection.
+    pub(crate) fn owned(connection: Local<Rc<Connection>>) -> ConnectionHandle {
+        ConnectionHandle {
+            connection,
+            owner: true,
+        }
+    }
+
+    /// A handle on a connection someone else owns (a server calling back
+    /// the peer that called it); dropping it leaves the connection open.
+    pub fn borrowed(connection: Local<Rc<Connection>>) -> ConnectionHandle {
+        ConnectionHandle {
+            connection,
+            owner: false,
+        }
+    }
+
+    pub fn handle(&self) -> &LoopHandle {
+        self.connection.handle()
+    }
+
+    pub fn local(&self) -> &Local<Rc<Connection>> {
+        &self.connection
+    }
 }

@@ -11,7 +11,7 @@ use crate::mailbox::{self, Sender};
 
 use capnp_rpc::CapabilityServerSet;
 
-use crate::proxy_capnp::{thread, thread_map};
+use crate::proxy_capnp::{context, thread, thread_map};
 
 use crate::event_loop::Job;
 
@@ -242,4 +242,16 @@ impl thread_map::Server for ThreadMapServer {
         })();
         std::future::ready(outcome)
     }
+}
+
+/// The worker thread a request's `Context` names, if it names one (a
+/// call without one runs on the pool).
+pub(crate) fn context_thread(
+    context: capnp::Result<context::Reader>,
+) -> capnp::Result<Option<thread::Client>> {
+    let context = context?;
+    if !context.has_thread() {
+        return Ok(None);
+    }
+    Ok(Some(context.get_thread()?))
 }

@@ -6,12 +6,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-/// `sun_path` holds 108 bytes on Linux, the last one the terminating NUL.
-const MAX_UNIX_PATH: usize = 107;
+pub use crate::runtime::platform::bind_unix;
+use crate::runtime::platform::{self, UnixListener, UnixStream, MAX_UNIX_PATH};
 
 /// The cookie file a tcp listener writes next to the chain's data.
 pub const COOKIE_FILE: &str = ".ipccookie";
@@ -31,6 +29,8 @@ pub enum AddressError {
     TooLong(PathBuf),
     #[error("{path} exists and is not a socket; not replacing it", path = .0.display())]
     NotASocket(PathBuf),
+    #[error("unix:{path}: unix sockets are not supported on this platform; use tcp:<host>:<port> (with the cookie) instead", path = .0.display())]
+    UnixUnsupported(PathBuf),
     #[error("refusing to listen for IPC on non-loopback address {0}: IPC gives full control of the process; bind to 127.0.0.1 or ::1, or allow remote addresses explicitly")]
     NotLoopback(SocketAddr),
     #[error("the IPC server at {0} refused the cookie; check that {COOKIE_FILE} is the server's current one")]
@@ -184,43 +184,6 @@ fn write_cookie(network_dir: &Path) -> Result<Cookie, AddressError> {
     Ok(Cookie { secret, path })
 }
 
-/// Binds a unix socket at `path`: parents created, a stale socket from a
-/// previous run replaced (anything else at that path is left alone), and
-/// the socket private to this user (mode 0600). The socket is bound under
-/// a temporary name, made private, then renamed into place, so it is
-/// never reachable with a laxer mode; if the temporary name would be too
-/// long for `sun_path`, it is bound in place and made private at once.
-pub fn bind_unix(path: &Path) -> Result<UnixListener, AddressError> {
-    let io = |source| AddressError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {}
-        Ok(_) => return Err(AddressError::NotASocket(path.to_path_buf())),
-        Err(_) => {}
-    }
-    let private = |at: &Path| std::fs::set_permissions(at, std::fs::Permissions::from_mode(0o600));
-    let temporary = path.with_file_name(format!(".ipc-{}.sock", std::process::id()));
-    if temporary.as_os_str().len() <= MAX_UNIX_PATH {
-        let _ = std::fs::remove_file(&temporary);
-        let listener = UnixListener::bind(&temporary).map_err(io)?;
-        let placed = private(&temporary).and_then(|()| std::fs::rename(&temporary, path));
-        if let Err(error) = placed {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(io(error));
-        }
-        return Ok(listener);
-    }
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path).map_err(io)?;
-    private(path).map_err(io)?;
-    Ok(listener)
-}
-
 /// A connected IPC socket, before Cap'n Proto starts on it.
 pub enum Stream {
     Unix(UnixStream),
@@ -242,14 +205,14 @@ pub fn connect(value: &str, network_dir: &Path) -> Result<Option<Stream>, Addres
             Err(AddressError::TooLong(_)) => return Ok(None),
             Err(err) => return Err(err),
         };
-        return match UnixStream::connect(&path) {
+        return match platform::connect_unix(&path) {
             Ok(stream) => Ok(Some(Stream::Unix(stream))),
-            Err(err) if nothing_listens(&err) => Ok(None),
+            Err(err) if platform::nothing_listens(&err) => Ok(None),
             Err(source) => Err(AddressError::Io { path, source }),
         };
     }
     match parse_address(value, network_dir)? {
-        Address::Unix(path) => UnixStream::connect(&path)
+        Address::Unix(path) => platform::connect_unix(&path)
             .map(|stream| Some(Stream::Unix(stream)))
             .map_err(|source| AddressError::Io { path, source }),
         Address::Tcp(addr) => {
@@ -308,14 +271,6 @@ pub async fn check_cookie(stream: &mut tokio::net::TcpStream, cookie: &Cookie) -
     stream.write_all(&[COOKIE_ACCEPTED]).await.is_ok()
 }
 
-/// The errors `-ipcconnect=auto` treats as "no server here".
-fn nothing_listens(err: &std::io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(libc::ECONNREFUSED) | Some(libc::ENOENT) | Some(libc::ENOTDIR)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,27 +301,5 @@ mod tests {
             err.ends_with("x\" exceeded maximum socket path length"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn binding_replaces_stale_sockets_only_and_is_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/node.sock");
-        drop(bind_unix(&path).unwrap());
-        // The socket file outlives its listener; a new run replaces it.
-        let listener = bind_unix(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        // Bound under a temporary name and renamed: nothing else is left.
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["node.sock"]);
-        drop(listener);
-        let file = dir.path().join("precious");
-        std::fs::write(&file, "data").unwrap();
-        assert!(matches!(bind_unix(&file), Err(AddressError::NotASocket(_))));
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
     }
 }

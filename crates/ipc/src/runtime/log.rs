@@ -104,10 +104,9 @@ pub fn thread_tag() -> String {
     }
 }
 
-/// The kernel's id for the calling thread (`gettid`).
+/// The OS's id for the calling thread, as libmultiprocess tags lines.
 pub fn os_thread_id() -> i64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as i64 }
+    crate::runtime::platform::os_thread_id()
 }
 
 /// Message contents for trace lines: non-printable bytes escaped, cut at
