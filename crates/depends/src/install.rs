@@ -79,6 +79,16 @@ pub fn read_manifest(prefix: &Path) -> Option<Manifest> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Flag strings joined with one space, empty ones left out.
+fn join_flags(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The environment for the Rust build, in the spellings the `cc` and
 /// `pkg-config` crates read (`CC_<target>`, `PKG_CONFIG_PATH_<target>`...).
 pub fn build_env(
@@ -99,15 +109,19 @@ pub fn build_env(
         (format!("AR_{target}"), host.ar.join(" ")),
         (
             format!("CFLAGS_{target}"),
-            format!("{} {}", host.flags.cppflags, host.flags.cflags)
-                .trim()
-                .to_string(),
+            join_flags(&[
+                &host.flags.cppflags,
+                &host.cargo.cppflags,
+                &host.flags.cflags,
+            ]),
         ),
         (
             format!("CXXFLAGS_{target}"),
-            format!("{} {}", host.flags.cppflags, host.flags.cxxflags)
-                .trim()
-                .to_string(),
+            join_flags(&[
+                &host.flags.cppflags,
+                &host.cargo.cppflags,
+                &host.flags.cxxflags,
+            ]),
         ),
         (format!("PKG_CONFIG_PATH_{target}"), pkgconfig.clone()),
         (format!("PKG_CONFIG_LIBDIR_{target}"), pkgconfig),
@@ -157,8 +171,22 @@ fn cargo_config(manifest: &Manifest) -> String {
             .collect();
         text.push_str(&format!("runner = [{}]\n", runner.join(", ")));
     }
+    if !manifest.cargo.rustflags.is_empty() {
+        let flags: Vec<String> = manifest
+            .cargo
+            .rustflags
+            .iter()
+            .map(|s| toml_string(s))
+            .collect();
+        text.push_str(&format!("rustflags = [{}]\n", flags.join(", ")));
+    }
     text.push_str("\n[env]\n");
-    for (key, value) in &manifest.env {
+    let extra = manifest
+        .cargo
+        .env
+        .iter()
+        .filter(|(key, _)| !manifest.env.contains_key(*key));
+    for (key, value) in manifest.env.iter().chain(extra) {
         text.push_str(&format!("{key} = {}\n", toml_string(value)));
     }
     text

@@ -134,6 +134,19 @@ pub struct CargoSettings {
     /// Debian package providing the runner, for the preflight of test runs.
     #[serde(default)]
     pub runner_debian: Option<String>,
+    /// Preprocessor flags added for the C and C++ that crates' build
+    /// scripts compile for this host (`CFLAGS_<target>`,
+    /// `CXXFLAGS_<target>`), and for nothing depends builds: outside
+    /// every build id.
+    #[serde(default)]
+    pub cppflags: String,
+    /// `target.<rust_target>.rustflags` (Windows: a static C runtime and
+    /// libstdc++, so the executables import only system DLLs).
+    #[serde(default)]
+    pub rustflags: Vec<String>,
+    /// More `[env]` entries for cargo builds of this host.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// How tests run this host's executables on the build machine when they

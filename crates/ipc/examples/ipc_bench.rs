@@ -320,7 +320,7 @@ fn context_from_loop(bins: &Path) -> Result<Vec<Duration>> {
 fn context_call(bins: &Path) -> Result<Vec<Duration>> {
     let handle = LoopHandle::start()?;
     let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
-    let init = InitClient::connect(&handle, Stream::Unix(spawned.stream.try_clone()?))?;
+    let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
     let echo = init.make_echo()?;
     let samples = timed(|| {
         echo.echo("ping")?;
@@ -334,7 +334,7 @@ fn context_call(bins: &Path) -> Result<Vec<Duration>> {
 fn context_threads(bins: &Path) -> Result<f64> {
     let handle = LoopHandle::start()?;
     let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
-    let init = InitClient::connect(&handle, Stream::Unix(spawned.stream.try_clone()?))?;
+    let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
     let echo = Arc::new(init.make_echo()?);
     let per_thread = IN_FLIGHT_CALLS / 64;
     // Warm up: every thread gets its server thread before timing starts.
@@ -369,7 +369,7 @@ fn spawn_to_first_reply(bins: &Path) -> Result<serde_json::Value> {
     for _ in 0..SPAWNS {
         let start = Instant::now();
         let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
-        let init = InitClient::connect(&handle, Stream::Unix(spawned.stream.try_clone()?))?;
+        let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
         init.make_echo()?.echo("first")?;
         samples.push(start.elapsed());
         drop(init);

@@ -18,9 +18,8 @@ use windows_sys::Win32::Security::Authorization::{
     GetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
 };
 use windows_sys::Win32::Security::{
-    EqualSid, GetAce, GetSecurityDescriptorControl, GetTokenInformation, TokenUser,
-    ACCESS_ALLOWED_ACE, ACL, DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES,
-    SE_DACL_PROTECTED, TOKEN_QUERY, TOKEN_USER,
+    GetAce, GetTokenInformation, TokenUser, ACCESS_ALLOWED_ACE, ACL, DACL_SECURITY_INFORMATION,
+    PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES, TOKEN_QUERY, TOKEN_USER,
 };
 use windows_sys::Win32::Storage::FileSystem::{CreateFileW, CREATE_NEW, FILE_ATTRIBUTE_NORMAL};
 use windows_sys::Win32::System::Com::CoTaskMemFree;
@@ -134,8 +133,12 @@ pub fn create_new_private(path: &Path) -> io::Result<File> {
     Ok(unsafe { File::from_raw_handle(handle) })
 }
 
-/// Whether `path`'s ACL is what [`create_new_private`] makes: protected, one
-/// ACE, allowing the current user.
+/// Whether only the current user (and the operating system itself,
+/// LocalSystem) may open `path`: every access-allowed entry of its ACL
+/// names one of the two, and one names the user. That is what
+/// [`create_new_private`] makes on Windows; wine, which keeps no ACLs of
+/// its own, reads back entries made from the unix mode it set, which pass
+/// when and only when the mode gives nobody else access.
 pub fn is_private(path: &Path) -> io::Result<bool> {
     let wide_path = wide_nul(path);
     let mut dacl: *mut ACL = std::ptr::null_mut();
@@ -157,42 +160,63 @@ pub fn is_private(path: &Path) -> io::Result<bool> {
     if read != 0 {
         return Err(io::Error::from_raw_os_error(read as i32));
     }
-    let user = current_user()?;
-    // SAFETY: the descriptor and DACL are valid until LocalFree; the ACE
-    // pointer GetAce gives points into the DACL.
+    let user = current_user_sid()?;
+    // SAFETY: the DACL is valid until LocalFree; each ACE pointer GetAce
+    // gives points into it, and access-allowed ACEs end in their SID.
     let private = unsafe {
-        let mut control = 0;
-        let mut revision = 0;
-        let protected = GetSecurityDescriptorControl(descriptor, &mut control, &mut revision) != 0
-            && control & SE_DACL_PROTECTED != 0;
-        let mut ace: *mut core::ffi::c_void = std::ptr::null_mut();
-        let only_the_user = !dacl.is_null()
-            && (*dacl).AceCount == 1
-            && GetAce(dacl, 0, &mut ace) != 0
-            && (*(ace as *const ACCESS_ALLOWED_ACE)).Header.AceType == 0 // ACCESS_ALLOWED_ACE_TYPE
-            && EqualSid(
-                std::ptr::addr_of!((*(ace as *const ACCESS_ALLOWED_ACE)).SidStart) as *mut _,
-                user.sid(),
-            ) != 0;
+        let mut user_allowed = false;
+        let mut others_allowed = dacl.is_null(); // no DACL: everyone
+        for index in 0..if dacl.is_null() { 0 } else { (*dacl).AceCount } {
+            let mut ace: *mut core::ffi::c_void = std::ptr::null_mut();
+            if GetAce(dacl, u32::from(index), &mut ace) == 0 {
+                others_allowed = true;
+                break;
+            }
+            let ace = &*(ace as *const ACCESS_ALLOWED_ACE);
+            if ace.Header.AceType != ACCESS_ALLOWED_ACE_TYPE {
+                continue;
+            }
+            match sid_string(std::ptr::addr_of!(ace.SidStart) as *mut _)?.as_str() {
+                sid if sid == user => user_allowed = true,
+                LOCAL_SYSTEM => {}
+                _ => others_allowed = true,
+            }
+        }
         LocalFree(descriptor);
-        protected && only_the_user
+        user_allowed && !others_allowed
     };
     Ok(private)
 }
 
-/// The current user's SID in string form (`S-1-5-21-...`).
-fn current_user_sid() -> io::Result<String> {
-    let user = current_user()?;
+/// `ACE_HEADER.AceType` of an access-allowed entry (winnt.h).
+const ACCESS_ALLOWED_ACE_TYPE: u8 = 0;
+
+/// The operating system's own account, which may open every file.
+const LOCAL_SYSTEM: &str = "S-1-5-18";
+
+/// A SID in string form (`S-1-5-21-...`).
+///
+/// # Safety
+/// `sid` must point at a valid SID.
+unsafe fn sid_string(sid: *mut core::ffi::c_void) -> io::Result<String> {
     let mut text = std::ptr::null_mut();
-    // SAFETY: a valid SID; the string allocated is freed with LocalFree.
+    // SAFETY: a valid SID (the caller's promise); the string allocated is
+    // freed with LocalFree.
     unsafe {
-        if ConvertSidToStringSidW(user.sid(), &mut text) == 0 {
+        if ConvertSidToStringSidW(sid, &mut text) == 0 {
             return Err(io::Error::last_os_error());
         }
         let sid = from_wide_nul(text).to_string_lossy().into_owned();
         LocalFree(text.cast());
         Ok(sid)
     }
+}
+
+/// The current user's SID in string form (`S-1-5-21-...`).
+fn current_user_sid() -> io::Result<String> {
+    let user = current_user()?;
+    // SAFETY: the SID inside the token information we hold.
+    unsafe { sid_string(user.sid()) }
 }
 
 /// The process token's `TOKEN_USER`, in a buffer it owns.

@@ -110,7 +110,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
             let spawned = ipc::process::spawn(&exe).map_err(|e| e.to_string())?;
             let stream = spawned.stream.try_clone().map_err(|e| e.to_string())?;
-            let reply = ask(&handle, Stream::Unix(stream), &message)?;
+            let reply = ask(&handle, Stream::from(stream), &message)?;
             let status = spawned.reap(EXE).map_err(|e| e.to_string())?;
             if !status.success() {
                 return Err(format!("the child exited with {status}"));

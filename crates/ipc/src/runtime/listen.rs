@@ -293,10 +293,8 @@ mod tests {
         let err = unix_path(&format!("unix:{}", "x".repeat(120)), dir)
             .unwrap_err()
             .to_string();
-        assert!(
-            err.starts_with("Unix address path \"/data/regtest/xxx"),
-            "{err}"
-        );
+        let start = format!("Unix address path \"{}", dir.join("xxx").display());
+        assert!(err.starts_with(&start), "{err}");
         assert!(
             err.ends_with("x\" exceeded maximum socket path length"),
             "{err}"

@@ -86,6 +86,11 @@ impl Handoff {
     pub fn ipcfd_value(&self) -> String {
         CHILD_FD.to_string()
     }
+
+    /// The child `_pid` is running with its end: ours closes.
+    pub fn complete(self, _pid: u32) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Takes up the socket a parent handed this process as `-ipcfd=<value>`:

@@ -1,23 +1,39 @@
 //! The IPC runtime's Windows side. A parent and its child talk over a
-//! connected loopback TCP pair, the child's end an inherited socket
-//! handle whose number `-ipcfd` carries. Not AF_UNIX: Windows has it since
-//! 10 1803 but without `socketpair` or handle inheritance for it, and wine
-//! (where the suite runs in CI) has no AF_UNIX at all; a loopback pair
-//! works on both. `-ipcbind=unix` is refused here with a message naming
-//! `tcp:`, which works everywhere.
+//! connected loopback TCP pair. Not AF_UNIX: Windows has it since 10 1803
+//! but without `socketpair`, and wine (where the suite runs in CI) has no
+//! AF_UNIX at all; a loopback pair works on both. `-ipcbind=unix` is
+//! refused here with a message naming `tcp:`, which works everywhere.
+//!
+//! The child's end travels as Microsoft documents for sockets: the parent
+//! calls `WSADuplicateSocketW` for the child's pid and sends the
+//! resulting `WSAPROTOCOL_INFOW` down an anonymous pipe whose read end the
+//! child inherits; `-ipcfd` carries that pipe handle's number, and the
+//! child makes its socket with `WSASocketW(FROM_PROTOCOL_INFO)`. An
+//! inherited socket handle would be simpler, and works on Windows with
+//! the base providers, but not under wine 8: the child's copy of the
+//! handle is valid and yet no socket to its Winsock (`WSAENOTSOCK`, the
+//! same for `DuplicateHandle`), and it is refused by layered providers on
+//! Windows too.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::os::windows::io::{AsRawSocket, FromRawSocket, OwnedSocket, RawSocket};
+use std::os::windows::io::{AsRawSocket, FromRawHandle, FromRawSocket, OwnedSocket, RawSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
-use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT};
-use windows_sys::Win32::Networking::WinSock::{
-    getsockopt, WSAStartup, SOCKET, SOCK_STREAM, SOL_SOCKET, SO_TYPE, WSADATA,
+use windows_sys::Win32::Foundation::{
+    GetHandleInformation, SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT,
 };
+use windows_sys::Win32::Networking::WinSock::{
+    WSADuplicateSocketW, WSAGetLastError, WSASocketW, WSAStartup, FROM_PROTOCOL_INFO,
+    INVALID_SOCKET, WSADATA, WSAPROTOCOL_INFOW, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
+};
+use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
+use windows_sys::Win32::Storage::FileSystem::{GetFileType, FILE_TYPE_PIPE};
 use windows_sys::Win32::System::Console::{SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT};
+use windows_sys::Win32::System::Pipes::CreatePipe;
 use windows_sys::Win32::System::Threading::GetCurrentThreadId;
 
 use crate::listen::AddressError;
@@ -63,15 +79,21 @@ pub fn tokio_pair_stream(stream: PairStream) -> std::io::Result<tokio::net::TcpS
     tokio::net::TcpStream::from_std(stream)
 }
 
-/// Only one child end is inheritable at a time, so two spawns at once
-/// never hand each other's sockets to the wrong child.
+/// Only one hand-off pipe is inheritable at a time, so two spawns at once
+/// never give a child the other's pipe.
 static HANDOFF: Mutex<()> = Mutex::new(());
 
-/// The child's end of a pair on its way into a [`Command`]: made
-/// inheritable until the child is spawned (std's `CreateProcessW` passes
-/// inheritable handles on), closed in the parent when this is dropped.
+/// The child's end of a pair on its way into a [`Command`]: an anonymous
+/// pipe whose read end the child inherits (its number is the `-ipcfd`
+/// value), and, once the child exists, the socket duplicated for its pid
+/// and written down the pipe ([`Handoff::complete`]). Our copies of the
+/// child's end and of the pipe close when this is dropped.
 pub struct Handoff {
     theirs: TcpStream,
+    /// The child's end of the pipe: inheritable, ours closed after spawn.
+    read: File,
+    /// Our end of the pipe.
+    write: File,
     _one_at_a_time: MutexGuard<'static, ()>,
 }
 
@@ -81,60 +103,121 @@ impl Handoff {
         let guard = HANDOFF
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        set_inheritable(theirs.as_raw_socket(), true)?;
+        let inheritable = SECURITY_ATTRIBUTES {
+            nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
+            lpSecurityDescriptor: std::ptr::null_mut(),
+            bInheritHandle: 1,
+        };
+        let (mut read, mut write): (HANDLE, HANDLE) = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: out-pointers to two handles; both are owned by Files below.
+        if unsafe { CreatePipe(&mut read, &mut write, &inheritable, 0) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: handles CreatePipe just made, owned from here on.
+        let (read, write) = unsafe { (File::from_raw_handle(read), File::from_raw_handle(write)) };
+        set_inheritable(&write, false)?;
         Ok(Handoff {
             theirs,
+            read,
+            write,
             _one_at_a_time: guard,
         })
     }
 
-    /// The `-ipcfd` value the child finds its end by: the handle number,
-    /// which an inherited handle keeps in the child.
+    /// The `-ipcfd` value the child finds its end by: the number of the
+    /// pipe handle it inherits.
     pub fn ipcfd_value(&self) -> String {
-        self.theirs.as_raw_socket().to_string()
+        use std::os::windows::io::AsRawHandle;
+        (self.read.as_raw_handle() as usize).to_string()
+    }
+
+    /// Duplicates the socket for the spawned child `pid` and sends it the
+    /// description, then closes our copies.
+    pub fn complete(mut self, pid: u32) -> io::Result<()> {
+        // SAFETY: WSAPROTOCOL_INFOW is plain data the call fills in.
+        let mut info: WSAPROTOCOL_INFOW = unsafe { std::mem::zeroed() };
+        // SAFETY: a socket we own and an out-pointer to `info`.
+        if unsafe { WSADuplicateSocketW(self.theirs.as_raw_socket() as _, pid, &mut info) } != 0 {
+            return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        }
+        // SAFETY: `info` is plain data; its bytes are what the child reads.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&info as *const WSAPROTOCOL_INFOW).cast::<u8>(),
+                std::mem::size_of::<WSAPROTOCOL_INFOW>(),
+            )
+        };
+        self.write.write_all(bytes)
     }
 }
 
-/// Whether children spawned from now on inherit `socket`.
-fn set_inheritable(socket: RawSocket, inherit: bool) -> io::Result<()> {
+/// Whether children spawned from now on inherit `handle`.
+fn set_inheritable(
+    handle: &impl std::os::windows::io::AsRawHandle,
+    inherit: bool,
+) -> io::Result<()> {
     let flags = if inherit { HANDLE_FLAG_INHERIT } else { 0 };
-    // SAFETY: a socket handle we own; the call changes only its flags.
-    if unsafe { SetHandleInformation(socket as HANDLE, HANDLE_FLAG_INHERIT, flags) } == 0 {
+    // SAFETY: a handle we own; the call changes only its flags.
+    if unsafe { SetHandleInformation(handle.as_raw_handle(), HANDLE_FLAG_INHERIT, flags) } == 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
 }
 
 /// Takes up the socket a parent handed this process as `-ipcfd=<value>`:
-/// the value must be the handle of an open stream socket. Made
-/// uninheritable again, so nothing this process runs later holds the
-/// parent's connection open after we exit. `Err` is the reason for the
-/// user.
+/// the value must be the number of an inherited pipe handle, down which
+/// the parent sends the socket's description. The pipe is closed after.
+/// `Err` is the reason for the user.
 pub fn adopt(value: &str) -> Result<PairStream, String> {
-    let socket: RawSocket = value
+    let handle: usize = value
         .parse()
         .map_err(|e: std::num::ParseIntError| e.to_string())?;
-    start_winsock()?;
-    let mut kind: i32 = 0;
-    let mut length = std::mem::size_of::<i32>() as i32;
-    // SAFETY: getsockopt writes at most `length` bytes into `kind`; a
-    // handle that is not a socket makes it fail, nothing more.
-    let asked = unsafe {
-        getsockopt(
-            socket as SOCKET,
-            SOL_SOCKET,
-            SO_TYPE,
-            (&mut kind as *mut i32).cast(),
-            &mut length,
+    let mut flags = 0;
+    // SAFETY: asks about a handle number; an invalid one makes it fail.
+    if handle == 0 || unsafe { GetHandleInformation(handle as HANDLE, &mut flags) } == 0 {
+        return Err("not a handle this process inherited".into());
+    }
+    // A valid handle that is not a pipe (a console, a file) is not ours to
+    // read from, or to close.
+    // SAFETY: asks about a valid handle.
+    if unsafe { GetFileType(handle as HANDLE) } != FILE_TYPE_PIPE {
+        return Err("not the pipe a parent hands a socket down".into());
+    }
+    // SAFETY: an inherited pipe handle the parent gave us for this use.
+    let mut pipe = unsafe { File::from_raw_handle(handle as HANDLE) };
+    // SAFETY: WSAPROTOCOL_INFOW is plain data; every bit pattern is valid.
+    let mut info: WSAPROTOCOL_INFOW = unsafe { std::mem::zeroed() };
+    // SAFETY: the buffer is exactly `info`'s bytes.
+    let buffer = unsafe {
+        std::slice::from_raw_parts_mut(
+            (&mut info as *mut WSAPROTOCOL_INFOW).cast::<u8>(),
+            std::mem::size_of::<WSAPROTOCOL_INFOW>(),
         )
     };
-    if asked != 0 || kind != SOCK_STREAM as i32 {
-        return Err("not a socket".into());
+    pipe.read_exact(buffer)
+        .map_err(|e| format!("no socket came from the parent on that handle: {e}"))?;
+    drop(pipe);
+    start_winsock()?;
+    // SAFETY: `info` is what WSADuplicateSocketW wrote for this process.
+    let socket = unsafe {
+        WSASocketW(
+            FROM_PROTOCOL_INFO,
+            FROM_PROTOCOL_INFO,
+            FROM_PROTOCOL_INFO,
+            &info,
+            0,
+            WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
+        )
+    };
+    if socket == INVALID_SOCKET {
+        // SAFETY: no preconditions.
+        let code = unsafe { WSAGetLastError() };
+        return Err(format!(
+            "the parent's socket could not be taken up: Winsock error {code}"
+        ));
     }
-    // SAFETY: an open stream socket the parent handed us for our use only.
-    let stream = unsafe { TcpStream::from_raw_socket(socket) };
-    set_inheritable(socket, false).map_err(|e| e.to_string())?;
-    Ok(stream)
+    // SAFETY: a socket just made for this process, owned from here on.
+    Ok(unsafe { TcpStream::from_raw_socket(socket as RawSocket) })
 }
 
 /// Winsock must be started before a handle from elsewhere can be asked
