@@ -53,6 +53,18 @@ pub fn windows_executables() -> bool {
     exe_suffix() == ".exe"
 }
 
+/// `path` as the executables under test print it: itself, or for Windows
+/// executables under wine, the Windows path wine gives it (`/` is drive
+/// `Z:`, wine's default mapping of the unix root).
+pub fn shown(path: &Path) -> String {
+    let text = path.display().to_string();
+    if windows_executables() && text.starts_with('/') {
+        format!("Z:{}", text.replace('/', "\\"))
+    } else {
+        text
+    }
+}
+
 /// The node executable under test: `$C1PZOD` (a bare name is looked up in
 /// [`bin_dir`], so `C1PZOD=c1pzo-node` runs the suite on the multiprocess
 /// node), else `c1pzod`.

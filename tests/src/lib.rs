@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use exe::{cli_exe, exe, node_exe, windows_executables};
+pub use exe::{cli_exe, exe, node_exe, shown, windows_executables};
 pub use ports::free_port;
 pub use timeouts::scaled;
 

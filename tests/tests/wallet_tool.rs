@@ -70,7 +70,7 @@ fn create_then_info_and_a_second_create_changes_nothing() {
         &out,
         &format!(
             "Error: Failed to create database path '{}'. Database already exists.",
-            wallet_path(datadir, "w1").display()
+            harness::shown(&wallet_path(datadir, "w1"))
         ),
     );
     assert_eq!(
@@ -93,7 +93,7 @@ fn errors_are_bitcoin_wallets() {
         &tool(datadir, &["-wallet=missing", "info"]),
         &format!(
             "Error: Failed to load database path '{}'. Path does not exist.",
-            wallet_path(datadir, "missing").display()
+            harness::shown(&wallet_path(datadir, "missing"))
         ),
     );
     assert_fails(
@@ -158,7 +158,7 @@ fn a_wallet_can_live_in_another_wallet_dir() {
         &tool(datadir, &[&walletdir, "-wallet=w", "create"]),
         &format!(
             "Error: Specified -walletdir \"{}\" does not exist",
-            elsewhere.display()
+            harness::shown(&elsewhere)
         ),
     );
     std::fs::create_dir(&elsewhere).unwrap();
@@ -233,7 +233,7 @@ fn dump_writes_every_record_with_a_checksum_and_never_overwrites() {
         &tool(datadir, &["-wallet=w", &dumpfile, "dump"]),
         &format!(
             "Error: File {} already exists. If you are sure this is what you want, move it out of the way first.",
-            dump.display()
+            harness::shown(&dump)
         ),
     );
     assert_eq!(std::fs::read_to_string(&dump).unwrap(), "keep me");

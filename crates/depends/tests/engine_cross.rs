@@ -77,6 +77,20 @@ fn aarch64_and_mingw_builds_use_their_cross_compilers_and_share_natives() {
         "cached",
         "the native built for aarch64 is reused"
     );
+    // The toolchain's cargo settings reach the config: static linking,
+    // the extra environment, and preprocessor flags for crates' C only.
+    let config = std::fs::read_to_string(prefix.join("cargo-config.toml")).unwrap();
+    for expected in [
+        "runner = [\"wine\"]",
+        "rustflags = [\"-C\", \"target-feature=+crt-static\"]",
+        "CXXSTDLIB_STATIC_x86_64_pc_windows_gnu = \"1\"",
+        "CXXFLAGS_x86_64_pc_windows_gnu = \"-DSECP256K1_STATIC -DENABLE_MODULE_ELLSWIFT=1 ",
+    ] {
+        assert!(
+            config.contains(expected),
+            "{expected} missing from\n{config}"
+        );
+    }
 
     // Rust triples are accepted and mapped to the GNU ones.
     let engine = fx.engine(&["HOST=aarch64-unknown-linux-gnu"]).unwrap();

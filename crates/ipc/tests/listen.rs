@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
-
 const EXE: &str = env!("CARGO_BIN_EXE_c1pzo-echo");
 
 /// A `c1pzo-echo -ipcbind=...` server; stops when dropped (stdin closes).

@@ -55,6 +55,12 @@ pub fn exe_name() -> &'static str {
         std::env::current_exe()
             .ok()
             .and_then(|exe| exe.file_name().map(|n| n.to_string_lossy().into_owned()))
+            // `c1pzo-node`, not `c1pzo-node.exe`: the tags read the same
+            // on every platform, as Core's fixed executable names do.
+            .map(|name| {
+                let stem = name.strip_suffix(std::env::consts::EXE_SUFFIX);
+                stem.unwrap_or(&name).to_string()
+            })
             .unwrap_or_else(|| "c1pzo".into())
     })
 }
