@@ -386,3 +386,42 @@ pub fn children(parent: u32, name: &str) -> Vec<u32> {
     }
     found
 }
+
+/// An `-ipcbind` value for a node under test: its default unix socket,
+/// or, for Windows executables (no unix sockets there), a loopback tcp
+/// address on a port of this test's own, used with the `.ipccookie`.
+pub fn ipc_bind_address() -> String {
+    if windows_executables() {
+        format!("tcp:127.0.0.1:{}", free_port())
+    } else {
+        "unix".to_string()
+    }
+}
+
+/// Kills the wallet process `node` started, with no chance to clean up
+/// (SIGKILL; on Windows `TerminateProcess`, through wine's `taskkill /F`,
+/// by the Windows pid the node logged). Returns that pid.
+pub fn kill_wallet_process(node: &TestNode) -> u32 {
+    if !windows_executables() {
+        let pid = children(node.pid().expect("running"), "c1pzo-wallet")[0];
+        // SAFETY: kill(2) on a process this test's node spawned.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        return pid;
+    }
+    let log = node.debug_log();
+    let pid: u32 = log
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let rest = line.split("Wallet process c1pzo-wallet pid ").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("the node logged no wallet process\n{}", node.log_tail()));
+    let status = std::process::Command::new("wine")
+        .args(["taskkill", "/F", "/PID", &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("wine runs taskkill");
+    assert!(status.success(), "taskkill /F /PID {pid}: {status}");
+    pid
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::Amount;
-use harness::{children, TestNode};
+use harness::TestNode;
 use interfaces::{Node, Wallet};
 use ipc::client::InitClient;
 use ipc::event_loop::LoopHandle;
@@ -21,16 +21,24 @@ fn node_with_ipcbind() -> TestNode {
     TestNode::start_exe(
         exe,
         [127, 0, 0, 1].into(),
-        &["-fallbackfee=0.0002", "-ipcbind=unix"],
+        &[
+            "-fallbackfee=0.0002",
+            &format!("-ipcbind={}", harness::ipc_bind_address()),
+        ],
     )
 }
 
-/// Connects to the node's `-ipcbind=unix` socket and asks for its `Node`.
+/// Connects to the node's `-ipcbind` address and asks for its `Node`.
 fn front_end(node: &TestNode) -> (ipc::node::NodeClient, InitClient, LoopHandle) {
     let handle = LoopHandle::start().unwrap();
-    let stream = ipc::listen::connect("unix", &node.network_dir())
+    let address = node
+        .args()
+        .iter()
+        .find_map(|a| a.strip_prefix("-ipcbind=").map(str::to_string))
+        .expect("started with -ipcbind");
+    let stream = ipc::listen::connect(&address, &node.network_dir())
         .unwrap()
-        .expect("the node listens on node.sock");
+        .expect("the node listens there");
     let init = InitClient::connect(&handle, stream).unwrap();
     (init.make_node().unwrap(), init, handle)
 }
@@ -178,9 +186,7 @@ fn a_front_end_gets_errors_not_hangs_when_the_wallet_process_dies() {
     let wallet = front.get_wallets().pop().expect("one wallet");
     assert_eq!(wallet.get_balances().unwrap().trusted, Amount::ZERO);
 
-    let pid = children(node.pid().unwrap(), "c1pzo-wallet")[0];
-    // SAFETY: kill(2) on a process this test's node spawned.
-    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    harness::kill_wallet_process(&node);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !node
         .debug_log()
