@@ -10,10 +10,9 @@
 //! child inherits; `-ipcfd` carries that pipe handle's number, and the
 //! child makes its socket with `WSASocketW(FROM_PROTOCOL_INFO)`. An
 //! inherited socket handle would be simpler, and works on Windows with
-//! the base providers, but not under wine 8: the child's copy of the
-//! handle is valid and yet no socket to its Winsock (`WSAENOTSOCK`, the
-//! same for `DuplicateHandle`), and it is refused by layered providers on
-//! Windows too.
+//! the base providers (Microsoft warns it may not with layered ones), but
+//! not under wine 8: the child's copy of the handle is valid and yet no
+//! socket to its Winsock (`WSAENOTSOCK`, the same for `DuplicateHandle`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
