@@ -162,23 +162,14 @@ fn cargo_config(manifest: &Manifest) -> String {
         toml_string(target),
         toml_string(&manifest.cargo.linker),
     );
-    if !manifest.cargo.runner.is_empty() {
-        let runner: Vec<String> = manifest
-            .cargo
-            .runner
-            .iter()
-            .map(|s| toml_string(s))
-            .collect();
-        text.push_str(&format!("runner = [{}]\n", runner.join(", ")));
-    }
-    if !manifest.cargo.rustflags.is_empty() {
-        let flags: Vec<String> = manifest
-            .cargo
-            .rustflags
-            .iter()
-            .map(|s| toml_string(s))
-            .collect();
-        text.push_str(&format!("rustflags = [{}]\n", flags.join(", ")));
+    for (key, words) in [
+        ("runner", &manifest.cargo.runner),
+        ("rustflags", &manifest.cargo.rustflags),
+    ] {
+        if !words.is_empty() {
+            let words: Vec<String> = words.iter().map(|w| toml_string(w)).collect();
+            text.push_str(&format!("{key} = [{}]\n", words.join(", ")));
+        }
     }
     text.push_str("\n[env]\n");
     let extra = manifest
