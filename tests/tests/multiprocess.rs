@@ -672,3 +672,40 @@ fn a_wallet_process_leaves_when_its_node_is_killed() {
     node.launch();
     assert_eq!(node.call("listwallets", json!([])), json!(["w"]));
 }
+
+/// `c1pzo-node` without `c1pzo-wallet` beside it (a half-copied
+/// install): a startup error that names the file it looked for and how to
+/// build it, rather than a failed spawn of something unnamed.
+#[test]
+fn a_missing_wallet_executable_is_a_startup_error_naming_the_path() {
+    let alone = tempfile::tempdir().unwrap();
+    let datadir = tempfile::tempdir().unwrap();
+    let exe = harness::exe("c1pzo-node");
+    let copy = alone.path().join(exe.file_name().unwrap());
+    std::fs::copy(&exe, &copy).unwrap();
+    let out = std::process::Command::new(&copy)
+        .arg("-regtest")
+        .arg(format!("-datadir={}", datadir.path().display()))
+        .arg(format!("-port={}", harness::free_port()))
+        .arg(format!("-rpcport={}", harness::free_port()))
+        .arg("-printtoconsole=0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let looked_for = alone
+        .path()
+        .join(format!("c1pzo-wallet{}", harness::exe::exe_suffix()));
+    assert!(
+        stderr.contains(&format!(
+            "c1pzo-wallet not found: looked for {}",
+            harness::shown(&looked_for)
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cargo xtask build MULTIPROCESS=1"),
+        "{stderr}"
+    );
+}

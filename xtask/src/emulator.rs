@@ -23,11 +23,11 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
     let Some(test) = &host.test else {
         return Ok(Vec::new());
     };
-    let env = environment(test);
+    let cache = depends::engine::default_cache_home().display().to_string();
+    let env = environment(test, &cache);
     if let Some(name) = &test.binfmt {
         register_once(host, name, test.binfmt_debian.as_deref())?;
     }
-    let cache = depends::engine::default_cache_home().display().to_string();
     for command in &test.setup {
         let command: Vec<String> = command
             .iter()
@@ -66,11 +66,10 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
 }
 
 /// The `[test]` environment with `{cache}` made c1pzo's cache folder.
-fn environment(test: &depends::toolchain::TestSettings) -> Vec<(String, String)> {
-    let cache = depends::engine::default_cache_home().display().to_string();
+fn environment(test: &depends::toolchain::TestSettings, cache: &str) -> Vec<(String, String)> {
     test.env
         .iter()
-        .map(|(key, value)| (key.clone(), value.replace("{cache}", &cache)))
+        .map(|(key, value)| (key.clone(), value.replace("{cache}", cache)))
         .collect()
 }
 
