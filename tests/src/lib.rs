@@ -9,11 +9,13 @@ pub mod net;
 pub mod pe;
 pub mod peer;
 pub mod ports;
+pub mod processes;
 pub mod timeouts;
 pub mod wallet;
 pub mod wallet_rpc;
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -98,8 +100,11 @@ impl TestNode {
         // A node killed with -9 leaves its cookie behind; the new one
         // writes a fresh one before it listens, so never read the old one.
         let _ = std::fs::remove_file(self.network_dir().join(".cookie"));
+        // Its own process group: wallet processes it starts join it, which
+        // is how `processes` finds them even under wine.
         let child = Command::new(&self.exe)
             .args(self.args())
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -317,8 +322,7 @@ impl TestNode {
     /// Sends `signal` to the node process.
     pub fn signal(&self, signal: i32) {
         if let Some(child) = &self.child {
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(child.id() as i32, signal) };
+            processes::signal(child.id(), signal);
         }
     }
 
@@ -356,37 +360,6 @@ impl Drop for TestNode {
 /// functional tests mine to too.
 pub const ADDRESS: &str = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85";
 
-/// The pids whose parent is `parent` and whose name is `name` (an
-/// executable under test, without its `.exe`: under wine the kernel's name
-/// is the Windows file name, cut to 15 bytes like every process name).
-pub fn children(parent: u32, name: &str) -> Vec<u32> {
-    let file_name = format!("{name}{}", exe::exe_suffix());
-    let kernel_name = &file_name[..file_name.len().min(15)];
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let comm = comm.split_once('(').map_or("", |(_, c)| c);
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        if ppid == parent && (comm == name || comm == kernel_name) {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 /// An `-ipcbind` value for a node under test: its default unix socket,
 /// or, for Windows executables (no unix sockets there), a loopback tcp
 /// address on a port of this test's own, used with the `.ipccookie`.
@@ -396,32 +369,4 @@ pub fn ipc_bind_address() -> String {
     } else {
         "unix".to_string()
     }
-}
-
-/// Kills the wallet process `node` started, with no chance to clean up
-/// (SIGKILL; on Windows `TerminateProcess`, through wine's `taskkill /F`,
-/// by the Windows pid the node logged). Returns that pid.
-pub fn kill_wallet_process(node: &TestNode) -> u32 {
-    if !windows_executables() {
-        let pid = children(node.pid().expect("running"), "c1pzo-wallet")[0];
-        // SAFETY: kill(2) on a process this test's node spawned.
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        return pid;
-    }
-    let log = node.debug_log();
-    let pid: u32 = log
-        .lines()
-        .rev()
-        .find_map(|line| {
-            let rest = line.split("Wallet process c1pzo-wallet pid ").nth(1)?;
-            rest.split_whitespace().next()?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("the node logged no wallet process\n{}", node.log_tail()));
-    let status = std::process::Command::new("wine")
-        .args(["taskkill", "/F", "/PID", &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("wine runs taskkill");
-    assert!(status.success(), "taskkill /F /PID {pid}: {status}");
-    pid
 }

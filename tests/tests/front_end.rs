@@ -186,7 +186,7 @@ fn a_front_end_gets_errors_not_hangs_when_the_wallet_process_dies() {
     let wallet = front.get_wallets().pop().expect("one wallet");
     assert_eq!(wallet.get_balances().unwrap().trusted, Amount::ZERO);
 
-    harness::kill_wallet_process(&node);
+    harness::processes::kill_wallet_process(&node);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !node
         .debug_log()

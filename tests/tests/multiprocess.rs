@@ -8,7 +8,10 @@ use c1pzo_functional as harness;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{children, TestNode};
+use harness::processes::{
+    alive, holds_open, kill_wallet_process, logged_wallet_pid, signal, wallet_processes,
+};
+use harness::TestNode;
 use serde_json::json;
 
 fn multiprocess_node(extra: &[&str]) -> TestNode {
@@ -16,24 +19,6 @@ fn multiprocess_node(extra: &[&str]) -> TestNode {
     let mut args = vec!["-fallbackfee=0.0002"];
     args.extend_from_slice(extra);
     TestNode::start_exe(exe, [127, 0, 0, 1].into(), &args)
-}
-
-/// Whether process `pid` has `file` open.
-fn holds_open(pid: u32, file: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    entries
-        .flatten()
-        .filter_map(|e| std::fs::read_link(e.path()).ok())
-        .any(|target| target == file)
-}
-
-fn alive(pid: u32) -> bool {
-    // A zombie has been reaped by no one yet; count it as gone.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.contains(") Z "))
-        .unwrap_or(false)
 }
 
 /// The capability a Cap'n Proto request returns (`result`), or panic.
@@ -61,11 +46,13 @@ fn client_runtime() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
 }
 
 /// A client built from Bitcoin Core's schemas by a third party
-/// (`bitcoin-capnp-types`, its own capnp-rpc), connected to the unix
-/// socket at `path`: the node's `Init`, and what hangs up. Call inside
-/// the local set.
+/// (`bitcoin-capnp-types`, its own capnp-rpc), connected to the node's
+/// `-ipcbind` `address` (a tcp one presents the `.ipccookie` in
+/// `network_dir`): the
+/// node's `Init`, and what hangs up. Call inside the local set.
 fn core_client(
-    path: &Path,
+    address: &str,
+    network_dir: &Path,
 ) -> (
     bitcoin_capnp_types::init_capnp::init::Client,
     bitcoin_capnp_types::capnp_rpc::Disconnector<
@@ -74,16 +61,31 @@ fn core_client(
 ) {
     use bitcoin_capnp_types::capnp_rpc::rpc_twoparty_capnp::Side;
     use bitcoin_capnp_types::capnp_rpc::{twoparty::VatNetwork, RpcSystem};
-    use futures::io::{BufReader, BufWriter};
+    use futures::io::{AsyncRead, AsyncWrite, BufReader, BufWriter};
+    use ipc::listen::Stream;
     use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
-    let socket = std::os::unix::net::UnixStream::connect(path).unwrap();
-    socket.set_nonblocking(true).unwrap();
-    let stream = tokio::net::UnixStream::from_std(socket).unwrap();
-    let (reader, writer) = stream.into_split();
+    let (reader, writer): (Box<dyn AsyncRead + Unpin>, Box<dyn AsyncWrite + Unpin>) =
+        match ipc::listen::connect(address, network_dir).unwrap() {
+            Some(Stream::Unix(socket)) => {
+                socket.set_nonblocking(true).unwrap();
+                let (reader, writer) = tokio::net::UnixStream::from_std(socket)
+                    .unwrap()
+                    .into_split();
+                (Box::new(reader.compat()), Box::new(writer.compat_write()))
+            }
+            Some(Stream::Tcp(socket)) => {
+                socket.set_nonblocking(true).unwrap();
+                let (reader, writer) = tokio::net::TcpStream::from_std(socket)
+                    .unwrap()
+                    .into_split();
+                (Box::new(reader.compat()), Box::new(writer.compat_write()))
+            }
+            None => panic!("-ipcbind={address} is an address"),
+        };
     let network = VatNetwork::new(
-        BufReader::new(reader.compat()),
-        BufWriter::new(writer.compat_write()),
+        BufReader::new(reader),
+        BufWriter::new(writer),
         Side::Client,
         Default::default(),
     );
@@ -110,7 +112,7 @@ fn the_wallet_lives_in_its_own_process_and_the_node_never_opens_its_file() {
     let mut node = multiprocess_node(&["-debug=ipc"]);
     let node_pid = node.pid().unwrap();
     node.call("createwallet", json!(["w"]));
-    let wallets = children(node_pid, "c1pzo-wallet");
+    let wallets = wallet_processes(&node);
     assert_eq!(wallets.len(), 1, "one wallet process, not {wallets:?}");
     let wallet_pid = wallets[0];
     assert_ne!(wallet_pid, node_pid);
@@ -146,13 +148,17 @@ fn the_wallet_lives_in_its_own_process_and_the_node_never_opens_its_file() {
         assert!(log.contains(line), "no \"{line}\" in the log");
     }
 
+    let logged_pid = logged_wallet_pid(&node);
+    if !harness::windows_executables() {
+        assert_eq!(logged_pid, wallet_pid);
+    }
     node.stop();
     assert!(
         wait_until(Duration::from_secs(10), || !alive(wallet_pid)),
         "stop leaves no wallet process behind"
     );
     assert!(node.debug_log().contains(&format!(
-        "Process c1pzo-wallet pid {wallet_pid} exited with status 0"
+        "Process c1pzo-wallet pid {logged_pid} exited with status 0"
     )));
 }
 
@@ -163,10 +169,7 @@ fn a_killed_wallet_process_is_reported_and_loadwallet_starts_a_new_one() {
     let address = node.wallet_call("w", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, address]));
     let before = node.wallet_call("w", "getbalances", json!([]));
-    let old_pid = children(node.pid().unwrap(), "c1pzo-wallet")[0];
-
-    // SAFETY: kill(2) on a process this test's node spawned.
-    unsafe { libc::kill(old_pid as i32, libc::SIGKILL) };
+    let old_pid = kill_wallet_process(&node);
     assert!(wait_until(Duration::from_secs(10), || node
         .debug_log()
         .contains("c1pzo-wallet exited unexpectedly")));
@@ -182,7 +185,8 @@ fn a_killed_wallet_process_is_reported_and_loadwallet_starts_a_new_one() {
 
     // loadwallet starts a fresh process, which reads the wallet from disk.
     node.call("loadwallet", json!(["w"]));
-    let new_pids = children(node.pid().unwrap(), "c1pzo-wallet");
+    assert!(!alive(old_pid));
+    let new_pids = wallet_processes(&node);
     assert_eq!(new_pids.len(), 1);
     assert_ne!(new_pids[0], old_pid);
     assert_eq!(node.wallet_call("w", "getbalances", json!([])), before);
@@ -194,12 +198,12 @@ fn a_killed_wallet_process_is_reported_and_loadwallet_starts_a_new_one() {
 fn ctrl_c_stops_the_node_and_its_wallet_process() {
     let mut node = multiprocess_node(&[]);
     node.call("createwallet", json!(["w"]));
-    let wallet_pid = children(node.pid().unwrap(), "c1pzo-wallet")[0];
-    // A terminal's Ctrl-C reaches the whole foreground process group:
-    // the wallet process ignores it and leaves when the node closes the
-    // socket.
-    // SAFETY: kill(2) on processes this test started.
-    unsafe { libc::kill(wallet_pid as i32, libc::SIGINT) };
+    let wallet_pid = wallet_processes(&node)[0];
+    // A terminal's Ctrl-C reaches the whole foreground process group (on
+    // Windows, every process on the console; wine turns SIGINT into
+    // CTRL_C_EVENT): the wallet process ignores it and leaves when the
+    // node closes the socket.
+    signal(wallet_pid, libc::SIGINT);
     node.signal(libc::SIGINT);
     let status = node.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "{status}");
@@ -208,16 +212,19 @@ fn ctrl_c_stops_the_node_and_its_wallet_process() {
 
 #[test]
 fn a_wallet_process_started_on_its_own_connects_to_a_listening_node() {
-    let mut node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
-    let socket = node.network_dir().join("node.sock");
+    let address = harness::ipc_bind_address();
+    let mut node = multiprocess_node(&[&format!("-ipcbind={address}"), "-disablewallet"]);
+    let listening = match address.as_str() {
+        "unix" => format!("unix:{}", node.network_dir().join("node.sock").display()),
+        tcp => tcp.to_string(),
+    };
     assert!(node.debug_log().contains(&format!(
-        "Listening for IPC requests on address unix:{}",
-        socket.display()
+        "Listening for IPC requests on address {listening}"
     )));
     let mut wallet = std::process::Command::new(harness::exe("c1pzo-wallet"))
         .arg("-regtest")
         .arg(format!("-datadir={}", node.datadir().display()))
-        .arg("-ipcconnect=unix")
+        .arg(format!("-ipcconnect={address}"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -269,7 +276,8 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
     use bitcoin_capnp_types as core;
     use core::mining_capnp::mining;
 
-    let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
+    let address = harness::ipc_bind_address();
+    let node = multiprocess_node(&[&format!("-ipcbind={address}"), "-disablewallet"]);
     node.call(
         "generatetoaddress",
         json!([
@@ -277,10 +285,10 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
             "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85"
         ]),
     );
-    let socket = node.network_dir().join("node.sock");
+    let network_dir = node.network_dir();
     let (runtime, local) = client_runtime();
     let mined = local.block_on(&runtime, async move {
-        let (init, disconnector) = core_client(&socket);
+        let (init, disconnector) = core_client(&address, &network_dir);
 
         let constructed = init.construct_request().send().promise.await.unwrap();
         let map = constructed.get().unwrap().get_thread_map().unwrap();
@@ -429,12 +437,13 @@ fn a_miner_using_cores_schemas_mines_a_block_through_ipcbind() {
 /// through the node; `stop` there ends it.
 #[test]
 fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
-    let node = multiprocess_node(&["-ipcbind=unix", "-disablewallet"]);
+    let address = harness::ipc_bind_address();
+    let node = multiprocess_node(&[&format!("-ipcbind={address}"), "-disablewallet"]);
     let port = harness::free_port();
     let mut wallet = std::process::Command::new(harness::exe("c1pzo-wallet"))
         .arg("-regtest")
         .arg(format!("-datadir={}", node.datadir().display()))
-        .arg("-ipcconnect=unix")
+        .arg(format!("-ipcconnect={address}"))
         .arg("-server")
         .arg(format!("-rpcport={port}"))
         .stdin(std::process::Stdio::null())
@@ -523,7 +532,8 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
     use bitcoin::consensus::encode::serialize;
     use bitcoin::hashes::Hash;
 
-    let mut node = multiprocess_node(&["-ipcbind=unix"]);
+    let ipc_address = harness::ipc_bind_address();
+    let mut node = multiprocess_node(&[&format!("-ipcbind={ipc_address}")]);
     node.call("createwallet", json!(["w"]));
     let address = node.wallet_call("w", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, address]));
@@ -531,12 +541,12 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
     let tx_hex = node.call("getrawtransaction", json!([txid]));
     let tx: bitcoin::Transaction =
         bitcoin::consensus::encode::deserialize_hex(tx_hex.as_str().unwrap()).unwrap();
-    let socket = node.network_dir().join("node.sock");
+    let network_dir = node.network_dir();
     let (runtime, local) = client_runtime();
     // The client's connection stays open (held by `kept`) while the node
     // is stopped below.
     let kept = local.block_on(&runtime, async move {
-        let (init, _disconnector) = core_client(&socket);
+        let (init, _disconnector) = core_client(&ipc_address, &network_dir);
         let constructed = init.construct_request().send().promise.await.unwrap();
         let map = constructed.get().unwrap().get_thread_map().unwrap();
         let mut threads = Vec::new();
@@ -663,7 +673,7 @@ fn a_wallet_process_leaves_when_its_node_is_killed() {
         "createwallet",
         json!(["w", false, false, null, false, true, true]),
     );
-    let wallet_pid = children(node.pid().unwrap(), "c1pzo-wallet")[0];
+    let wallet_pid = wallet_processes(&node)[0];
     node.kill_9();
     assert!(
         wait_until(Duration::from_secs(10), || !alive(wallet_pid)),

@@ -1,0 +1,124 @@
+//! The processes a test's node starts, looked at from outside through
+//! Linux's `/proc`: which wallet processes it has, whether one is alive,
+//! which files it holds open, and killing one with no chance to clean up.
+//!
+//! Pids here are always this machine's. Windows executables run under
+//! wine are Linux processes too, but wine starts a child through a double
+//! fork, so its parent is not the node; what ties the two together is the
+//! process group, which [`TestNode`] makes the node's own.
+
+use std::path::Path;
+
+use crate::exe::{exe_suffix, windows_executables};
+use crate::TestNode;
+
+/// The wallet processes `node` started: the processes in the node's
+/// process group whose executable is `c1pzo-wallet`.
+pub fn wallet_processes(node: &TestNode) -> Vec<u32> {
+    let group = node.pid().expect("the node is running");
+    in_group_running(group, &format!("c1pzo-wallet{}", exe_suffix()))
+}
+
+/// The pids (zombies left out) in process group `group` whose first
+/// argument names the executable `file_name`, by either separator: wine
+/// shows a Windows process's command line as Windows writes it
+/// (`Z:\...\c1pzo-wallet.exe -ipcfd 148`).
+pub fn in_group_running(group: u32, file_name: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Some(stat) = Stat::read(pid) else {
+            continue;
+        };
+        if stat.group != group || stat.state == 'Z' {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let first = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+        let first = String::from_utf8_lossy(first);
+        let first = first.split_whitespace().next().unwrap_or_default();
+        if first.rsplit(['/', '\\']).next() == Some(file_name) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Whether `pid` runs (a zombie, reaped by no one yet, counts as gone).
+pub fn alive(pid: u32) -> bool {
+    Stat::read(pid).is_some_and(|stat| stat.state != 'Z')
+}
+
+/// Whether process `pid` has `file` open.
+pub fn holds_open(pid: u32, file: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .any(|target| target == file)
+}
+
+/// Sends `signal` to `pid`, a process this test started or its node did.
+pub fn signal(pid: u32, signal: i32) {
+    // SAFETY: kill(2) takes any pid and signal; the worst is an error.
+    unsafe { libc::kill(pid as i32, signal) };
+}
+
+/// Kills the wallet process `node` started, with no chance to clean up:
+/// SIGKILL, or for Windows executables `TerminateProcess`, through wine's
+/// `taskkill /F`, by the Windows pid the node logged. Returns its pid.
+pub fn kill_wallet_process(node: &TestNode) -> u32 {
+    let pids = wallet_processes(node);
+    assert_eq!(pids.len(), 1, "one wallet process, not {pids:?}");
+    if !windows_executables() {
+        signal(pids[0], libc::SIGKILL);
+        return pids[0];
+    }
+    let windows_pid = logged_wallet_pid(node);
+    let status = std::process::Command::new("wine")
+        .args(["taskkill", "/F", "/PID", &windows_pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("wine runs taskkill");
+    assert!(status.success(), "taskkill /F /PID {windows_pid}: {status}");
+    pids[0]
+}
+
+/// The pid the node logged for the wallet process it started last
+/// (`Wallet process c1pzo-wallet pid <pid> started`): the Linux pid
+/// natively, the Windows one under wine.
+pub fn logged_wallet_pid(node: &TestNode) -> u32 {
+    node.debug_log()
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let rest = line.split("Wallet process c1pzo-wallet pid ").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("the node logged no wallet process\n{}", node.log_tail()))
+}
+
+/// The fields of `/proc/<pid>/stat` the tests use.
+struct Stat {
+    state: char,
+    group: u32,
+}
+
+impl Stat {
+    fn read(pid: u32) -> Option<Stat> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // pid (comm) state ppid pgrp ...: comm may hold anything, so
+        // split after its last parenthesis.
+        let (_, rest) = stat.rsplit_once(") ")?;
+        let mut fields = rest.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        let group = fields.nth(1)?.parse().ok()?;
+        Some(Stat { state, group })
+    }
+}
