@@ -24,6 +24,7 @@ pub fn bin_dir() -> PathBuf {
 /// The path of executable `name` in [`bin_dir`], checked once per process:
 /// it exists and is not older than the sources.
 pub fn exe(name: &str) -> PathBuf {
+    crate::wine::keep_session();
     let path = bin_dir().join(format!("{name}{}", exe_suffix()));
     if let Err(problem) = check(&path) {
         panic!("{problem}");
@@ -69,6 +70,7 @@ pub fn shown(path: &Path) -> String {
 /// [`bin_dir`], so `C1PZOD=c1pzo-node` runs the suite on the multiprocess
 /// node), else `c1pzod`.
 pub fn node_exe() -> PathBuf {
+    crate::wine::keep_session();
     match std::env::var_os("C1PZOD") {
         None => exe("c1pzod"),
         Some(value) => {

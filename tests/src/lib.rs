@@ -13,6 +13,7 @@ pub mod processes;
 pub mod timeouts;
 pub mod wallet;
 pub mod wallet_rpc;
+pub mod wine;
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -352,7 +353,14 @@ impl Drop for TestNode {
         if std::thread::panicking() {
             eprintln!("{}", self.log_tail());
         }
+        let group = self.pid();
         self.kill_9();
+        // Whatever the node started (its wallet processes) goes with the
+        // test too, even when a failure left it behind; that a wallet
+        // process leaves by itself when its node dies is a test of its own.
+        if let Some(group) = group {
+            processes::signal_group(group, libc::SIGKILL);
+        }
     }
 }
 

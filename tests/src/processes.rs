@@ -70,6 +70,13 @@ pub fn signal(pid: u32, signal: i32) {
     unsafe { libc::kill(pid as i32, signal) };
 }
 
+/// Sends `signal` to every process in process group `group`.
+pub fn signal_group(group: u32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid signals that group; the worst is
+    // an error (no such group once everything in it has exited).
+    unsafe { libc::kill(-(group as i32), signal) };
+}
+
 /// Kills the wallet process `node` started, with no chance to clean up:
 /// SIGKILL, or for Windows executables `TerminateProcess`, through wine's
 /// `taskkill /F`, by the Windows pid the node logged. Returns its pid.

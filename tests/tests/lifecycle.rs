@@ -277,6 +277,104 @@ fn config_file_sections_pid_and_daemon() {
     );
 }
 
+/// A data directory whose path has spaces and characters outside ASCII,
+/// holding a config file as Windows editors save it (a UTF-8 byte-order
+/// mark, CRLF line ends): the node reads every line, including the first,
+/// writes its files there, and the cli finds the cookie.
+#[test]
+fn a_datadir_with_spaces_and_non_ascii_characters_and_a_notepad_config() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("c1pzo data ünïcødé 日本");
+    std::fs::create_dir(&dir).unwrap();
+    let rpc_port = harness::free_port();
+    let p2p_port = harness::free_port();
+    std::fs::write(
+        dir.join("c1pzo.conf"),
+        format!("\u{feff}regtest=1\r\n[regtest]\r\nrpcport={rpc_port}\r\nport={p2p_port}\r\n"),
+    )
+    .unwrap();
+    let node = Command::new(harness::node_exe())
+        .arg(format!("-datadir={}", dir.display()))
+        .arg("-printtoconsole=0")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _node = KillChildOnDrop(node);
+    let cli = |args: &[&str]| {
+        let out = Command::new(harness::cli_exe())
+            .arg(format!("-datadir={}", dir.display()))
+            .args(["-rpcwait", "-rpcwaittimeout=30"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // regtest=1 on the marked first line chose the chain, the CRLF lines
+    // the ports: the cli, reading the same file, reaches the node.
+    assert_eq!(cli(&["getblockcount"]), "0\n");
+    let network = dir.join("regtest");
+    assert!(network.join(".cookie").is_file());
+    assert!(network.join("debug.log").is_file());
+    assert_eq!(cli(&["stop"]), "c1pzo stopping\n");
+}
+
+/// Notepad's "Unicode" (UTF-16 with its byte-order mark) is named as the
+/// problem, with what to do; a `-datadir` the system refuses gets the
+/// system's reason rather than "does not exist".
+#[test]
+fn a_utf16_config_and_a_refused_datadir_are_errors_that_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c1pzo.conf");
+    let utf16: Vec<u8> = "\u{feff}regtest=1\r\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::write(&conf, &utf16).unwrap();
+    let run = |datadir: &std::path::Path| {
+        let out = Command::new(harness::node_exe())
+            .arg(format!("-datadir={}", datadir.display()))
+            .arg("-printtoconsole=0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(dir.path());
+    assert!(
+        stderr.contains(&format!(
+            "Error: Error reading configuration file: \"{}\" is saved as UTF-16 LE (it starts with \
+             that byte-order mark); c1pzo reads configuration files as UTF-8: save it as UTF-8 \
+             and start again",
+            harness::shown(&conf)
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&conf).unwrap(),
+        utf16,
+        "the file is left as it was"
+    );
+
+    // `|` is refused in a Windows file name; on unix a name longer than
+    // 255 bytes is.
+    let refused = if harness::windows_executables() {
+        dir.path().join("bad|name")
+    } else {
+        dir.path().join("n".repeat(300))
+    };
+    let stderr = run(&refused);
+    assert!(
+        stderr.contains(&format!(
+            "Error: Specified data directory \"{}\" cannot be used: ",
+            refused.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!refused.exists());
+}
+
 /// Kills a node this test started as its child when the test ends.
 struct KillChildOnDrop(std::process::Child);
 

@@ -162,18 +162,52 @@ fn the_wallet_lives_in_its_own_process_and_the_node_never_opens_its_file() {
     )));
 }
 
+/// The wallet process dies while the node waits for its answer (it is
+/// stopped first, so the call is surely in flight): that call gets an
+/// error, not a hang, and so do later ones; `loadwallet` starts a new
+/// process, which reads the wallet from disk with nothing lost.
 #[test]
-fn a_killed_wallet_process_is_reported_and_loadwallet_starts_a_new_one() {
-    let node = multiprocess_node(&[]);
+fn a_wallet_process_killed_mid_call_is_reported_and_loadwallet_starts_a_new_one() {
+    let node = multiprocess_node(&["-debug=ipc"]);
     node.call("createwallet", json!(["w"]));
     let address = node.wallet_call("w", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, address]));
     let before = node.wallet_call("w", "getbalances", json!([]));
-    let old_pid = kill_wallet_process(&node);
+    let old_pid = wallet_processes(&node)[0];
+
+    let forwarded = |node: &TestNode| {
+        node.debug_log()
+            .matches("IPC client send RpcActor.call$Params")
+            .count()
+    };
+    let forwarded_before = forwarded(&node);
+    signal(old_pid, libc::SIGSTOP);
+    std::thread::scope(|scope| {
+        let call = scope.spawn(|| node.wallet_rpc("w", "getbalances", json!([])));
+        assert!(
+            wait_until(Duration::from_secs(20), || forwarded(&node)
+                > forwarded_before),
+            "the node never sent the call on\n{}",
+            node.log_tail()
+        );
+        assert_eq!(kill_wallet_process(&node), old_pid);
+        // A stopped process takes SIGKILL as it is; wine's TerminateProcess
+        // needs it running to finish.
+        signal(old_pid, libc::SIGCONT);
+        // The IPC layer's answer: it knows the peer went, not that the
+        // peer was the wallet process (the stand-ins below say that).
+        let error = call.join().unwrap().unwrap_err();
+        assert_eq!(error.code, -18, "{}", error.message);
+        assert_eq!(
+            error.message,
+            "The process serving this method is unavailable: IPC client method call interrupted \
+             by disconnect."
+        );
+    });
     assert!(wait_until(Duration::from_secs(10), || node
         .debug_log()
         .contains("c1pzo-wallet exited unexpectedly")));
-    // Wallet calls get a clear error, not a hang; the node serves on.
+    // Later wallet calls get the same error; the node serves on.
     let error = node.wallet_rpc("w", "getbalances", json!([])).unwrap_err();
     assert_eq!(error.code, -18, "{}", error.message);
     assert!(

@@ -10,16 +10,29 @@
 //!   main, `testnet3`, `testnet4`, `signet` or `regtest` below it otherwise.
 //!   It is created on demand, with a `wallets` subdirectory as Core does.
 
-use std::io;
+use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
 
 use crate::args::Args;
 use crate::chainparams::ChainType;
 
-/// `-datadir` names something that is not a directory.
+/// `-datadir` names no directory c1pzo can use. Carries the value as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Specified data directory \"{0}\" does not exist.")]
-pub struct DataDirMissing(pub String);
+pub enum DataDirError {
+    /// Nothing is there, or something other than a directory: Core's
+    /// message, which scripts match.
+    #[error("Specified data directory \"{0}\" does not exist.")]
+    Missing(String),
+    /// The system refuses the path itself: on Windows a name with one of
+    /// `<>:"|?*` or a reserved device name, anywhere a name too long or a
+    /// folder this user may not enter. Core says "does not exist" here
+    /// too, which sends the user looking for a folder they cannot create.
+    #[error(
+        "Specified data directory \"{dir}\" cannot be used: {reason}. Give -datadir the path \
+         of an existing folder this user can open."
+    )]
+    Refused { dir: String, reason: String },
+}
 
 /// The platform's default base data directory, from this process's
 /// environment.
@@ -29,17 +42,22 @@ pub fn default_datadir() -> PathBuf {
 
 /// The base data directory the options select: an absolute `-datadir`,
 /// which must exist, or [`default_datadir`], which need not exist yet.
-pub fn base_datadir(args: &Args) -> Result<PathBuf, DataDirMissing> {
-    match args.get_path("datadir") {
-        Some(datadir) => {
-            let datadir = absolute(&datadir);
-            if datadir.is_dir() {
-                Ok(datadir)
-            } else {
-                Err(DataDirMissing(args.get("datadir").unwrap_or_default()))
-            }
+pub fn base_datadir(args: &Args) -> Result<PathBuf, DataDirError> {
+    let Some(datadir) = args.get_path("datadir") else {
+        return Ok(default_datadir());
+    };
+    let datadir = absolute(&datadir);
+    let given = || args.get("datadir").unwrap_or_default();
+    match std::fs::metadata(&datadir) {
+        Ok(found) if found.is_dir() => Ok(datadir),
+        Ok(_) => Err(DataDirError::Missing(given())),
+        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Err(DataDirError::Missing(given()))
         }
-        None => Ok(default_datadir()),
+        Err(err) => Err(DataDirError::Refused {
+            dir: given(),
+            reason: err.to_string(),
+        }),
     }
 }
 
@@ -159,14 +177,6 @@ mod tests {
         assert_eq!(
             resolve_in(Path::new("/d"), Path::new("x")),
             Path::new("/d/x")
-        );
-    }
-
-    #[test]
-    fn missing_datadir_message_matches_core() {
-        assert_eq!(
-            DataDirMissing("/nope".into()).to_string(),
-            "Specified data directory \"/nope\" does not exist."
         );
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::args::{Args, ArgsError, UnknownKeys};
 use crate::chainparams::{ChainError, ChainType, UnsupportedChain};
-use crate::datadir::{self, DataDirMissing};
+use crate::datadir::{self, DataDirError};
 
 /// Why startup configuration failed. `Display` is the text Core prints
 /// after `Error: `.
@@ -18,9 +18,9 @@ pub enum InitError {
     /// [`init_config`]; for the executables' own use).
     #[error("Error parsing command line arguments: {0}")]
     CommandLine(ArgsError),
-    /// `-datadir` does not exist.
+    /// `-datadir` names no usable directory.
     #[error(transparent)]
-    DataDir(#[from] DataDirMissing),
+    DataDir(#[from] DataDirError),
     /// The config file could not be read.
     #[error("Error reading configuration file: {0}")]
     ConfigFile(ArgsError),

@@ -54,6 +54,42 @@ fn missing_datadir_is_reported_as_given() {
 }
 
 #[test]
+fn a_datadir_that_is_a_file_does_not_exist_and_one_the_system_refuses_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    fs::write(&file, "").unwrap();
+    for not_a_folder in [file.clone(), file.join("below")] {
+        let mut args = parse(&[&datadir_arg(&not_a_folder), "-regtest"]);
+        assert_eq!(
+            init_config(&mut args).unwrap_err().to_string(),
+            format!(
+                "Specified data directory \"{}\" does not exist.",
+                not_a_folder.display()
+            )
+        );
+    }
+    // A name Windows refuses (`|`), and one longer than any unix file
+    // system allows: the system's reason, not "does not exist".
+    let refused = if cfg!(windows) {
+        dir.path().join("bad|name")
+    } else {
+        dir.path().join("n".repeat(300))
+    };
+    let mut args = parse(&[&datadir_arg(&refused), "-regtest"]);
+    let error = init_config(&mut args).unwrap_err().to_string();
+    let start = format!(
+        "Specified data directory \"{}\" cannot be used: ",
+        refused.display()
+    );
+    assert!(error.starts_with(&start), "{error}");
+    assert!(
+        error.ends_with(". Give -datadir the path of an existing folder this user can open."),
+        "{error}"
+    );
+    assert!(!refused.exists());
+}
+
+#[test]
 fn relative_datadir_is_made_absolute() {
     // Tests run in the crate directory, which has `src`.
     let args = parse(&["-datadir=src"]);

@@ -124,9 +124,29 @@ fn parse_lines(text: &str, file: &str) -> Result<RawConfig, ArgsError> {
     Ok(raw)
 }
 
-fn read_text(path: &Path) -> std::io::Result<String> {
-    // Config files are text, but a stray byte should not make them unreadable.
-    fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+/// What a config file holds, read as text: `Ok(Err(_))` when it is
+/// readable but not in an encoding c1pzo reads.
+fn read_text(path: &Path) -> std::io::Result<Result<String, ArgsError>> {
+    fs::read(path).map(|bytes| decode(&bytes, &display(path)))
+}
+
+/// A config file's bytes as text. Windows editors mark the encoding at the
+/// start: a UTF-8 byte-order mark is dropped so the first line reads as
+/// written (Core would take it as part of the first key and ignore that
+/// line); a UTF-16 one (Notepad's "Unicode") is refused by name rather than
+/// read as garbage. Any other stray byte should not make the file
+/// unreadable, so invalid UTF-8 is replaced.
+fn decode(bytes: &[u8], file: &str) -> Result<String, ArgsError> {
+    let encoding = match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return Ok(String::from_utf8_lossy(rest).into_owned()),
+        [0xFF, 0xFE, ..] => "UTF-16 LE",
+        [0xFE, 0xFF, ..] => "UTF-16 BE",
+        _ => return Ok(String::from_utf8_lossy(bytes).into_owned()),
+    };
+    Err(ArgsError::ConfigNotUtf8 {
+        file: file.to_owned(),
+        encoding,
+    })
 }
 
 fn display(path: &Path) -> String {
@@ -165,7 +185,7 @@ impl Args {
             }
             match read_text(&path) {
                 Ok(text) => {
-                    self.read_config_stream(&text, &display(&path), unknown)?;
+                    self.read_config_stream(&text?, &display(&path), unknown)?;
                     self.read_included_files(base_datadir, unknown)?;
                 }
                 Err(_) if self.is_set("conf") => {
@@ -283,7 +303,7 @@ impl Args {
             if path.is_dir() {
                 return Err(ArgsError::IncludedConfigIsDirectory(display(&path)));
             }
-            let text = read_text(&path).map_err(|_| ArgsError::IncludeFailed(name.clone()))?;
+            let text = read_text(&path).map_err(|_| ArgsError::IncludeFailed(name.clone()))??;
             self.read_config_stream(&text, name, unknown)?;
         }
 
@@ -374,6 +394,25 @@ mod tests {
                 line: 1
             }]
         );
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_dropped_and_utf16_is_refused_by_name() {
+        let text = decode(b"\xEF\xBB\xBFregtest=1\r\n", "c.conf").unwrap();
+        let raw = parse_lines(&text, "c.conf").ok().unwrap();
+        assert_eq!(raw.options, [("regtest".into(), "1".into())]);
+        let utf16: Vec<u8> = "\u{feff}regtest=1\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(
+            decode(&utf16, "c.conf").unwrap_err().to_string(),
+            "\"c.conf\" is saved as UTF-16 LE (it starts with that byte-order mark); c1pzo reads \
+             configuration files as UTF-8: save it as UTF-8 and start again"
+        );
+        assert!(decode(b"\xFE\xFF\x00r", "c.conf").is_err());
+        // Stray bytes elsewhere are replaced, not fatal.
+        assert_eq!(decode(b"a=\xFF", "c.conf").unwrap(), "a=\u{fffd}");
     }
 
     #[test]

@@ -78,6 +78,18 @@ pub enum ArgsError {
     #[error("Failed to include configuration file {0}")]
     IncludeFailed(String),
 
+    /// A config file saved in an encoding other than UTF-8 (Windows
+    /// Notepad's "Unicode" is UTF-16 with a byte-order mark). Not in Core,
+    /// which reads such a file as garbage.
+    #[error(
+        "\"{file}\" is saved as {encoding} (it starts with that byte-order mark); c1pzo reads \
+         configuration files as UTF-8: save it as UTF-8 and start again"
+    )]
+    ConfigNotUtf8 {
+        file: String,
+        encoding: &'static str,
+    },
+
     /// A `datadir=` in the config file that names no directory.
     #[error("specified data directory \"{0}\" does not exist.")]
     ConfigDataDirMissing(String),
