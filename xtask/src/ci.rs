@@ -232,6 +232,7 @@ mod tests {
         for cell in [
             "native",
             "aarch64",
+            "mingw",
             "no-multiprocess",
             "depends-cold",
             "hermetic",
