@@ -16,7 +16,7 @@ pub mod wallet_rpc;
 pub mod wine;
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,6 +45,9 @@ pub struct TestNode {
     /// The executable started (`node_exe()` unless a test picks one).
     pub exe: PathBuf,
     child: Option<Child>,
+    /// The process group of the last launch (the node's pid), which its
+    /// wallet processes join.
+    group: Option<u32>,
 }
 
 impl TestNode {
@@ -68,6 +71,7 @@ impl TestNode {
             p2p_port: free_port(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             child: None,
+            group: None,
         };
         node.launch();
         node
@@ -102,15 +106,27 @@ impl TestNode {
         // writes a fresh one before it listens, so never read the old one.
         let _ = std::fs::remove_file(self.network_dir().join(".cookie"));
         // Its own process group: wallet processes it starts join it, which
-        // is how `processes` finds them even under wine.
-        let child = Command::new(&self.exe)
+        // is how `processes` finds them even under wine. Out of the
+        // terminal's group, a Ctrl-C on the test run no longer reaches it,
+        // so it dies with the thread that started it instead.
+        let mut command = Command::new(&self.exe);
+        command
             .args(self.args())
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the node executable runs");
+            .stderr(Stdio::piped());
+        // SAFETY: prctl(2) is async-signal-safe and touches only the child.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("the node executable runs");
+        self.group = Some(child.id());
         self.child = Some(child);
         let started = Instant::now();
         loop {
@@ -331,6 +347,11 @@ impl TestNode {
         self.child.as_ref().map(Child::id)
     }
 
+    /// The process group of the last launch, running or not.
+    pub fn group(&self) -> Option<u32> {
+        self.group
+    }
+
     pub fn debug_log(&self) -> String {
         std::fs::read_to_string(self.network_dir().join("debug.log")).unwrap_or_default()
     }
@@ -353,14 +374,22 @@ impl Drop for TestNode {
         if std::thread::panicking() {
             eprintln!("{}", self.log_tail());
         }
-        let group = self.pid();
-        self.kill_9();
         // Whatever the node started (its wallet processes) goes with the
         // test too, even when a failure left it behind; that a wallet
         // process leaves by itself when its node dies is a test of its own.
-        if let Some(group) = group {
-            processes::signal_group(group, libc::SIGKILL);
+        // While the node is unreaped its group id cannot be reused, so the
+        // whole group is ours to kill; after, only the wallet processes
+        // still in it are.
+        match (self.pid(), self.group) {
+            (Some(running), _) => processes::signal_group(running, libc::SIGKILL),
+            (None, Some(_)) => {
+                for pid in processes::wallet_processes_in(self) {
+                    processes::signal(pid, libc::SIGKILL);
+                }
+            }
+            (None, None) => {}
         }
+        self.kill_9();
     }
 }
 

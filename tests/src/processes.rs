@@ -15,14 +15,36 @@ use crate::TestNode;
 /// The wallet processes `node` started: the processes in the node's
 /// process group whose executable is `c1pzo-wallet`.
 pub fn wallet_processes(node: &TestNode) -> Vec<u32> {
-    let group = node.pid().expect("the node is running");
+    assert!(node.pid().is_some(), "the node is running");
+    wallet_processes_in(node)
+}
+
+/// The one wallet process `node` started, or a panic that says what ran.
+pub fn the_wallet_process(node: &TestNode) -> u32 {
+    let pids = wallet_processes(node);
+    assert_eq!(
+        pids.len(),
+        1,
+        "one wallet process in the node's process group {:?}, not {pids:?}\n{}",
+        node.group(),
+        node.log_tail()
+    );
+    pids[0]
+}
+
+/// [`wallet_processes`], also after the node has exited.
+pub fn wallet_processes_in(node: &TestNode) -> Vec<u32> {
+    let Some(group) = node.group() else {
+        return Vec::new();
+    };
     in_group_running(group, &format!("c1pzo-wallet{}", exe_suffix()))
 }
 
 /// The pids (zombies left out) in process group `group` whose first
-/// argument names the executable `file_name`, by either separator: wine
-/// shows a Windows process's command line as Windows writes it
-/// (`Z:\...\c1pzo-wallet.exe -ipcfd 148`).
+/// argument names the executable `file_name`. Natively that argument is
+/// the path; wine shows a Windows process's whole command line there, as
+/// Windows writes it (`Z:\...\c1pzo-wallet.exe -ipcfd 148`, the program
+/// perhaps quoted), so the name may end at a space or a quote.
 pub fn in_group_running(group: u32, file_name: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -39,13 +61,22 @@ pub fn in_group_running(group: u32, file_name: &str) -> Vec<u32> {
             continue;
         };
         let first = cmdline.split(|&b| b == 0).next().unwrap_or_default();
-        let first = String::from_utf8_lossy(first);
-        let first = first.split_whitespace().next().unwrap_or_default();
-        if first.rsplit(['/', '\\']).next() == Some(file_name) {
+        if names_program(&String::from_utf8_lossy(first), file_name) {
             found.push(pid);
         }
     }
     found
+}
+
+/// Whether `first_arg` starts a program called `file_name`: the name
+/// after a path separator (or a quote, or nothing), before a space, a quote
+/// or the end.
+fn names_program(first_arg: &str, file_name: &str) -> bool {
+    first_arg.match_indices(file_name).any(|(at, _)| {
+        let before = first_arg[..at].chars().next_back();
+        let after = first_arg[at + file_name.len()..].chars().next();
+        matches!(before, None | Some('/' | '\\' | '"')) && matches!(after, None | Some(' ' | '"'))
+    })
 }
 
 /// Whether `pid` runs (a zombie, reaped by no one yet, counts as gone).
@@ -72,6 +103,8 @@ pub fn signal(pid: u32, signal: i32) {
 
 /// Sends `signal` to every process in process group `group`.
 pub fn signal_group(group: u32, signal: i32) {
+    // 0 and 1 would mean this process's own group and every process.
+    assert!(group > 1, "no process group {group}");
     // SAFETY: kill(2) with a negative pid signals that group; the worst is
     // an error (no such group once everything in it has exited).
     unsafe { libc::kill(-(group as i32), signal) };
@@ -81,11 +114,10 @@ pub fn signal_group(group: u32, signal: i32) {
 /// SIGKILL, or for Windows executables `TerminateProcess`, through wine's
 /// `taskkill /F`, by the Windows pid the node logged. Returns its pid.
 pub fn kill_wallet_process(node: &TestNode) -> u32 {
-    let pids = wallet_processes(node);
-    assert_eq!(pids.len(), 1, "one wallet process, not {pids:?}");
+    let pid = the_wallet_process(node);
     if !windows_executables() {
-        signal(pids[0], libc::SIGKILL);
-        return pids[0];
+        signal(pid, libc::SIGKILL);
+        return pid;
     }
     let windows_pid = logged_wallet_pid(node);
     let status = std::process::Command::new("wine")
@@ -94,7 +126,7 @@ pub fn kill_wallet_process(node: &TestNode) -> u32 {
         .status()
         .expect("wine runs taskkill");
     assert!(status.success(), "taskkill /F /PID {windows_pid}: {status}");
-    pids[0]
+    pid
 }
 
 /// The pid the node logged for the wallet process it started last
@@ -127,5 +159,30 @@ impl Stat {
         let state = fields.next()?.chars().next()?;
         let group = fields.nth(1)?.parse().ok()?;
         Some(Stat { state, group })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_program;
+
+    #[test]
+    fn a_program_is_named_by_its_last_path_component_in_either_form() {
+        let name = "c1pzo-wallet.exe";
+        for first in [
+            "/a b/c1pzo-wallet.exe",
+            "Z:\\a b\\c1pzo-wallet.exe -ipcfd 148",
+            "\"Z:\\a b\\c1pzo-wallet.exe\" -ipcfd 148",
+            "c1pzo-wallet.exe",
+        ] {
+            assert!(names_program(first, name), "{first}");
+        }
+        for first in [
+            "/a/c1pzo-wallet.exe.old",
+            "/a/my-c1pzo-wallet.exe",
+            "/a/c1pzo-node.exe",
+        ] {
+            assert!(!names_program(first, name), "{first}");
+        }
     }
 }

@@ -303,7 +303,8 @@ fn a_datadir_with_spaces_and_non_ascii_characters_and_a_notepad_config() {
     let cli = |args: &[&str]| {
         let out = Command::new(harness::cli_exe())
             .arg(format!("-datadir={}", dir.display()))
-            .args(["-rpcwait", "-rpcwaittimeout=30"])
+            .arg("-rpcwait")
+            .arg(format!("-rpcwaittimeout={}", harness::scaled(30).as_secs()))
             .args(args)
             .output()
             .unwrap();

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::processes::{
-    alive, holds_open, kill_wallet_process, logged_wallet_pid, signal, wallet_processes,
+    alive, holds_open, kill_wallet_process, logged_wallet_pid, signal, the_wallet_process,
+    wallet_processes,
 };
 use harness::TestNode;
 use serde_json::json;
@@ -48,8 +49,8 @@ fn client_runtime() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
 /// A client built from Bitcoin Core's schemas by a third party
 /// (`bitcoin-capnp-types`, its own capnp-rpc), connected to the node's
 /// `-ipcbind` `address` (a tcp one presents the `.ipccookie` in
-/// `network_dir`): the
-/// node's `Init`, and what hangs up. Call inside the local set.
+/// `network_dir`): the node's `Init`, and what hangs up. Call inside the
+/// local set.
 fn core_client(
     address: &str,
     network_dir: &Path,
@@ -81,7 +82,9 @@ fn core_client(
                     .into_split();
                 (Box::new(reader.compat()), Box::new(writer.compat_write()))
             }
-            None => panic!("-ipcbind={address} is an address"),
+            None => panic!(
+                "-ipcconnect={address} means no connection (0, empty, or auto with no socket)"
+            ),
         };
     let network = VatNetwork::new(
         BufReader::new(reader),
@@ -96,7 +99,9 @@ fn core_client(
     (init, disconnector)
 }
 
+/// Whether `done` becomes true within `limit` (scaled, as every wait).
 fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let limit = limit.mul_f64(harness::timeouts::timeout_factor());
     let started = Instant::now();
     while started.elapsed() < limit {
         if done() {
@@ -173,7 +178,7 @@ fn a_wallet_process_killed_mid_call_is_reported_and_loadwallet_starts_a_new_one(
     let address = node.wallet_call("w", "getnewaddress", json!([]));
     node.call("generatetoaddress", json!([101, address]));
     let before = node.wallet_call("w", "getbalances", json!([]));
-    let old_pid = wallet_processes(&node)[0];
+    let old_pid = the_wallet_process(&node);
 
     let forwarded = |node: &TestNode| {
         node.debug_log()
@@ -183,6 +188,11 @@ fn a_wallet_process_killed_mid_call_is_reported_and_loadwallet_starts_a_new_one(
     let forwarded_before = forwarded(&node);
     signal(old_pid, libc::SIGSTOP);
     std::thread::scope(|scope| {
+        // Should an assertion fail while the process is stopped, it goes
+        // (before the scope joins the call, which would wait out its
+        // timeout); stopped, it cannot have been reaped, so the pid is
+        // still the wallet's.
+        let _kill_if_failing = KillIfPanicking(old_pid);
         let call = scope.spawn(|| node.wallet_rpc("w", "getbalances", json!([])));
         assert!(
             wait_until(Duration::from_secs(20), || forwarded(&node)
@@ -191,9 +201,11 @@ fn a_wallet_process_killed_mid_call_is_reported_and_loadwallet_starts_a_new_one(
             node.log_tail()
         );
         assert_eq!(kill_wallet_process(&node), old_pid);
-        // A stopped process takes SIGKILL as it is; wine's TerminateProcess
+        // SIGKILL takes a stopped process as it is; wine's TerminateProcess
         // needs it running to finish.
-        signal(old_pid, libc::SIGCONT);
+        if harness::windows_executables() {
+            signal(old_pid, libc::SIGCONT);
+        }
         // The IPC layer's answer: it knows the peer went, not that the
         // peer was the wallet process (the stand-ins below say that).
         let error = call.join().unwrap().unwrap_err();
@@ -228,11 +240,23 @@ fn a_wallet_process_killed_mid_call_is_reported_and_loadwallet_starts_a_new_one(
     assert_ne!(more, address);
 }
 
+/// Kills a stopped process when the test fails before it would.
+struct KillIfPanicking(u32);
+
+impl Drop for KillIfPanicking {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            signal(self.0, libc::SIGKILL);
+            signal(self.0, libc::SIGCONT);
+        }
+    }
+}
+
 #[test]
 fn ctrl_c_stops_the_node_and_its_wallet_process() {
     let mut node = multiprocess_node(&[]);
     node.call("createwallet", json!(["w"]));
-    let wallet_pid = wallet_processes(&node)[0];
+    let wallet_pid = the_wallet_process(&node);
     // A terminal's Ctrl-C reaches the whole foreground process group (on
     // Windows, every process on the console; wine turns SIGINT into
     // CTRL_C_EVENT): the wallet process ignores it and leaves when the
@@ -292,7 +316,7 @@ fn a_wallet_process_started_on_its_own_connects_to_a_listening_node() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < harness::scaled(20),
             "the wallet process outlived the node"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -545,7 +569,7 @@ fn a_wallet_process_with_server_answers_wallet_rpcs_itself() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < harness::scaled(20),
             "stop did not end the wallet process"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -707,7 +731,7 @@ fn a_wallet_process_leaves_when_its_node_is_killed() {
         "createwallet",
         json!(["w", false, false, null, false, true, true]),
     );
-    let wallet_pid = wallet_processes(&node)[0];
+    let wallet_pid = the_wallet_process(&node);
     node.kill_9();
     assert!(
         wait_until(Duration::from_secs(10), || !alive(wallet_pid)),

@@ -2,8 +2,10 @@
 //! Per host: depends from an empty build cache (sources kept), the same
 //! with a remote cache that holds the packages, a warm workspace build
 //! (nothing changed, then one source file touched), and the functional
-//! suite's wall time against that host's executables (native, or under
-//! qemu-user). And the ratio of the build machine's cold depends to one
+//! suite's wall time against that host's executables (native, under
+//! qemu-user, or under wine), and two IPC figures between two of the
+//! host's processes: spawn to first reply and a call's round trip. Under
+//! an emulator these measure the emulator as much as the host. And the ratio of the build machine's cold depends to one
 //! by-hand cmake + make build of Cap'n Proto, the same sources, the same run.
 
 use std::path::Path;
@@ -16,8 +18,16 @@ use depends::{Engine, Layout, Options};
 use serde_json::{json, Value};
 
 use crate::cargo_run::CargoTest;
+use depends::toolchain::ToolchainFile;
 
-const HOSTS: [&str; 2] = ["x86_64-pc-linux-gnu", "aarch64-linux-gnu"];
+/// An emulator's environment for the processes of a test run.
+type Env = Vec<(String, String)>;
+
+const HOSTS: [&str; 3] = [
+    "x86_64-pc-linux-gnu",
+    "aarch64-linux-gnu",
+    "x86_64-w64-mingw32",
+];
 
 pub fn run() -> Result<()> {
     let root = crate::repo_root();
@@ -32,9 +42,19 @@ pub fn run() -> Result<()> {
         eprintln!("== {host}: depends ==");
         let mut figures = depends_times(&root, host, &server.url())?;
         eprintln!("== {host}: the workspace and the functional suite ==");
-        let (build, suite) = workspace_times(&root, host)?;
+        let toolchains = depends::toolchain::Toolchains::load(&root.join("toolchains"))?;
+        let file = toolchains.lookup(host)?.clone();
+        let env = if file.triple == depends::toolchain::build_triple() {
+            Vec::new()
+        } else {
+            crate::emulator::prepare(&file)?
+        };
+        let (build, suite) = workspace_times(&root, &file, &env)?;
         figures["workspace_build"] = build;
         figures["functional_suite_s"] = json!(suite);
+        figures["emulator"] = json!(file.test.as_ref().and_then(|t| t.binfmt.clone()));
+        eprintln!("== {host}: IPC ==");
+        figures["ipc"] = ipc_times(&root, &file, &env)?;
         hosts.insert(host.to_string(), figures);
     }
     let options = Options::parse(&["MULTIPROCESS=1".into()], &|k| std::env::var(k).ok())?;
@@ -92,9 +112,10 @@ fn depends_times(root: &Path, host: &str, url: &str) -> Result<Value> {
     }))
 }
 
-/// A no-op and a one-file-touched workspace build for `host`, and the
-/// functional suite's wall time against its executables.
-fn workspace_times(root: &Path, host: &str) -> Result<(Value, f64)> {
+/// A no-op and a one-file-touched workspace build for `file`'s host, and
+/// the functional suite's wall time against its executables.
+fn workspace_times(root: &Path, file: &ToolchainFile, env: &Env) -> Result<(Value, f64)> {
+    let host = &file.triple;
     let build = |touch: bool| -> Result<f64> {
         if touch {
             let file = root.join("crates/common/src/lib.rs");
@@ -114,27 +135,24 @@ fn workspace_times(root: &Path, host: &str) -> Result<(Value, f64)> {
     build(false)?;
     let noop = build(false)?;
     let touched = build(true)?;
-    let suite = functional_suite(root, host)?;
+    let suite = functional_suite(root, file, env)?;
     Ok((
         json!({ "noop_s": noop, "one_file_touched_s": touched }),
         suite,
     ))
 }
 
-/// The functional suite (c1pzod pass) against `host`'s executables, built
+/// The functional suite (c1pzod pass) against `file`'s executables, built
 /// first so only the tests are timed; emulated hosts through binfmt_misc,
-/// as `cargo xtask test` runs them.
-fn functional_suite(root: &Path, host: &str) -> Result<f64> {
-    let toolchains = depends::toolchain::Toolchains::load(&root.join("toolchains"))?;
-    let file = toolchains.lookup(host)?.clone();
+/// with the emulator's environment `env`, as `cargo xtask test` runs them.
+fn functional_suite(root: &Path, file: &ToolchainFile, env: &Env) -> Result<f64> {
+    let host = &file.triple;
     let build = depends::toolchain::build_triple();
     let native_prefix = root.join("depends").join(build);
     let config = native_prefix.join(depends::install::CARGO_CONFIG_FILE);
     let mut cargo = CargoTest::new(root, &native_prefix.join("native/bin"), &[]);
-    if file.triple != build {
-        for (key, value) in crate::emulator::prepare(&file)? {
-            cargo.env(&key, &value);
-        }
+    for (key, value) in env {
+        cargo.env(key, value);
     }
     let bin_dir = root.join("target").join(&file.rust_target).join("debug");
     cargo.env("C1PZO_BIN_DIR", &bin_dir.display().to_string());
@@ -149,16 +167,68 @@ fn functional_suite(root: &Path, host: &str) -> Result<f64> {
     Ok(seconds)
 }
 
+/// `ipc_bench --hosts` built (release) for `file`'s host and run as its
+/// tests are: spawn to first reply and the `Context` call's latency
+/// between two of the host's processes.
+fn ipc_times(root: &Path, file: &ToolchainFile, env: &Env) -> Result<Value> {
+    let host = &file.triple;
+    let build = depends::toolchain::build_triple();
+    let config = root
+        .join("depends")
+        .join(&file.triple)
+        .join(depends::install::CARGO_CONFIG_FILE);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![root.join("depends").join(build).join("native/bin")];
+    dirs.extend(std::env::split_paths(&path));
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--locked", "--config"])
+        .arg(&config)
+        .args(["-p", "c1pzo-ipc", "--bins", "--examples"])
+        .env("PATH", std::env::join_paths(dirs)?)
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("building ipc_bench for {host} failed ({status})");
+    }
+    let suffix = if file.rust_target.contains("windows") {
+        ".exe"
+    } else {
+        ""
+    };
+    let bench = root
+        .join("target")
+        .join(&file.rust_target)
+        .join("release/examples")
+        .join(format!("ipc_bench{suffix}"));
+    // Its output goes to a file, not a pipe: were it the first process of
+    // a wine session, wine's services would inherit a pipe and hold it.
+    let out_file = tempfile::NamedTempFile::new()?;
+    let status = Command::new(&bench)
+        .arg("--hosts")
+        .current_dir(root)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(out_file.reopen()?)
+        .status()
+        .with_context(|| format!("running {}", bench.display()))?;
+    if !status.success() {
+        bail!("{} --hosts failed ({status})", bench.display());
+    }
+    // The last line is the figures; wine may print before it.
+    let text = std::fs::read_to_string(out_file.path())?;
+    let line = text.lines().last().unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("ipc_bench --hosts printed {text:?}"))
+}
+
 fn render(f: &Value) -> String {
     let mut md = String::from("# cargo xtask bench hosts\n\n");
     md.push_str(
-        "| host | depends cold | depends, remote cache full | build no-op | build, one file touched | functional suite |\n\
-         |---|---|---|---|---|---|\n",
+        "| host | depends cold | depends, remote cache full | build no-op | build, one file touched | functional suite | spawn to first IPC reply | IPC call (median) |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for host in HOSTS {
         let h = &f["hosts"][host];
         md.push_str(&format!(
-            "| {host} | {:.1} s | {:.1} s | {:.1} s | {:.1} s | {:.0} s |\n",
+            "| {host} | {:.1} s | {:.1} s | {:.1} s | {:.1} s | {:.0} s | {} ms | {} µs |\n",
             h["depends_cold_s"].as_f64().unwrap_or(0.0),
             h["depends_remote_cache_s"].as_f64().unwrap_or(0.0),
             h["workspace_build"]["noop_s"].as_f64().unwrap_or(0.0),
@@ -166,7 +236,20 @@ fn render(f: &Value) -> String {
                 .as_f64()
                 .unwrap_or(0.0),
             h["functional_suite_s"].as_f64().unwrap_or(0.0),
+            figure(&h["ipc"]["spawn_to_first_reply_ms"]["median"]),
+            figure(&h["ipc"]["context_call_us"]["median"]),
         ));
+    }
+    let suite = |host: &str| f["hosts"][host]["functional_suite_s"].as_f64();
+    if let Some(native) = suite(HOSTS[0]).filter(|s| *s > 0.0) {
+        md.push_str("\nThe functional suite against native:");
+        for host in &HOSTS[1..] {
+            if let Some(seconds) = suite(host) {
+                let emulator = f["hosts"][host]["emulator"].as_str().unwrap_or("native");
+                md.push_str(&format!(" {host} ({emulator}) {:.1}x;", seconds / native));
+            }
+        }
+        md.push_str(" an emulator's cost, not the host's.\n");
     }
     md.push_str(&format!(
         "\nCold `MULTIPROCESS=1` for the build machine against one by-hand cmake + make build of \
@@ -176,4 +259,11 @@ fn render(f: &Value) -> String {
         f["target_ratio"].as_f64().unwrap_or(0.0),
     ));
     md
+}
+
+/// A measured figure, or a dash where the run has none.
+fn figure(value: &Value) -> String {
+    value
+        .as_f64()
+        .map_or_else(|| "–".to_string(), |v| v.to_string())
 }

@@ -7,6 +7,9 @@
 //! `ipc_bench --out <dir>` runs everything; it reruns itself with
 //! `--pinned` (pinned to CPU 0 before any thread or child exists, so all
 //! inherit it) and prints that run's figures as JSON on stdout.
+//! `ipc_bench --hosts` prints only spawn-to-first-reply and the `Context`
+//! call's latency, as JSON: `cargo xtask bench hosts` runs it built for
+//! each host (under wine or qemu for the others).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +43,14 @@ fn main() -> Result<()> {
         for _ in 0..10 {
             println!("{}", latency(context_call(&bins)?));
         }
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--hosts") {
+        let figures = serde_json::json!({
+            "spawn_to_first_reply_ms": spawn_to_first_reply(&bins)?,
+            "context_call_us": latency(context_call(&bins)?),
+        });
+        println!("{}", serde_json::to_string(&figures)?);
         return Ok(());
     }
     if args.iter().any(|a| a == "--pinned") {
@@ -92,15 +103,20 @@ fn bin_dir() -> Result<PathBuf> {
         .and_then(Path::parent)
         .ok_or("cannot locate the target directory")?;
     for bin in ["c1pzo-echo", "c1pzo-ipc-test"] {
-        if !dir.join(bin).is_file() {
+        if !program(dir, bin).is_file() {
             return Err(format!(
                 "{} is missing; build the crate's binaries first",
-                dir.join(bin).display()
+                program(dir, bin).display()
             )
             .into());
         }
     }
     Ok(dir.to_path_buf())
+}
+
+/// The path of executable `name` in `bins`, with this platform's suffix.
+fn program(bins: &Path, name: &str) -> PathBuf {
+    bins.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -176,7 +192,7 @@ fn timed(mut call: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
 }
 
 fn raw_ping_pong(bins: &Path) -> Result<Vec<Duration>> {
-    let mut spawned = ipc::process::spawn_with(&bins.join("c1pzo-ipc-test"), |command| {
+    let mut spawned = ipc::process::spawn_with(&program(bins, "c1pzo-ipc-test"), |command| {
         command.env("C1PZO_IPC_TEST_ROLE", "raw");
     })?;
     let mut message = [7u8; 64];
@@ -205,7 +221,7 @@ fn with_loop_tester<T>(
     transport: Transport,
     body: impl AsyncFnOnce(tester::Client) -> Result<T>,
 ) -> Result<T> {
-    let spawned = ipc::process::spawn_with(&bins.join("c1pzo-ipc-test"), |command| {
+    let spawned = ipc::process::spawn_with(&program(bins, "c1pzo-ipc-test"), |command| {
         if let Transport::Tokio = transport {
             command.env("C1PZO_IPC_TEST_ROLE", "plain");
         }
@@ -287,7 +303,7 @@ fn plain_in_flight(bins: &Path) -> Result<f64> {
 /// `Echo.echo` with a Context, sent from the loop itself: the server-side
 /// thread hop without the client-side one.
 fn context_from_loop(bins: &Path) -> Result<Vec<Duration>> {
-    let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
+    let spawned = ipc::process::spawn(&program(bins, "c1pzo-echo"))?;
     let stream = spawned.stream.try_clone()?;
     let samples = LoopHandle::block_on_here(|_loop| async move {
         let stream = ipc::transport::SocketStream::new(stream)?;
@@ -319,7 +335,7 @@ fn context_from_loop(bins: &Path) -> Result<Vec<Duration>> {
 /// The product path: a blocking `EchoClient` call from an ordinary thread.
 fn context_call(bins: &Path) -> Result<Vec<Duration>> {
     let handle = LoopHandle::start()?;
-    let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
+    let spawned = ipc::process::spawn(&program(bins, "c1pzo-echo"))?;
     let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
     let echo = init.make_echo()?;
     let samples = timed(|| {
@@ -333,7 +349,7 @@ fn context_call(bins: &Path) -> Result<Vec<Duration>> {
 
 fn context_threads(bins: &Path) -> Result<f64> {
     let handle = LoopHandle::start()?;
-    let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
+    let spawned = ipc::process::spawn(&program(bins, "c1pzo-echo"))?;
     let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
     let echo = Arc::new(init.make_echo()?);
     let per_thread = IN_FLIGHT_CALLS / 64;
@@ -368,7 +384,7 @@ fn spawn_to_first_reply(bins: &Path) -> Result<serde_json::Value> {
     let mut samples = Vec::new();
     for _ in 0..SPAWNS {
         let start = Instant::now();
-        let spawned = ipc::process::spawn(&bins.join("c1pzo-echo"))?;
+        let spawned = ipc::process::spawn(&program(bins, "c1pzo-echo"))?;
         let init = InitClient::connect(&handle, Stream::from(spawned.stream.try_clone()?))?;
         init.make_echo()?.echo("first")?;
         samples.push(start.elapsed());
