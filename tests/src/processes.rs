@@ -40,11 +40,12 @@ pub fn wallet_processes_in(node: &TestNode) -> Vec<u32> {
     in_group_running(group, &format!("c1pzo-wallet{}", exe_suffix()))
 }
 
-/// The pids (zombies left out) in process group `group` whose first
-/// argument names the executable `file_name`. Natively that argument is
-/// the path; wine shows a Windows process's whole command line there, as
-/// Windows writes it (`Z:\...\c1pzo-wallet.exe -ipcfd 148`, the program
-/// perhaps quoted), so the name may end at a space or a quote.
+/// The pids (zombies left out) in process group `group` running the
+/// executable `file_name`: by its kernel name (cut to 15 bytes), or by an
+/// argument that names it. Natively the first argument is the path; wine
+/// shows a Windows process's whole command line there, as Windows writes
+/// it (`Z:\...\c1pzo-wallet.exe -ipcfd 148`, the program perhaps quoted),
+/// so the name may end at a space or a quote.
 pub fn in_group_running(group: u32, file_name: &str) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -60,8 +61,15 @@ pub fn in_group_running(group: u32, file_name: &str) -> Vec<u32> {
         let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };
-        let first = cmdline.split(|&b| b == 0).next().unwrap_or_default();
-        if names_program(&String::from_utf8_lossy(first), file_name) {
+        // qemu-user through binfmt_misc puts its own path and options
+        // before the program's; its comm is the program's, though (wine's
+        // comm may be the main thread's name instead).
+        let names_it = stat.comm == file_name[..file_name.len().min(15)]
+            || cmdline
+                .split(|&b| b == 0)
+                .take(4)
+                .any(|arg| names_program(&String::from_utf8_lossy(arg), file_name));
+        if names_it {
             found.push(pid);
         }
     }
@@ -145,6 +153,7 @@ pub fn logged_wallet_pid(node: &TestNode) -> u32 {
 
 /// The fields of `/proc/<pid>/stat` the tests use.
 struct Stat {
+    comm: String,
     state: char,
     group: u32,
 }
@@ -154,11 +163,12 @@ impl Stat {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // pid (comm) state ppid pgrp ...: comm may hold anything, so
         // split after its last parenthesis.
-        let (_, rest) = stat.rsplit_once(") ")?;
+        let (head, rest) = stat.rsplit_once(") ")?;
+        let comm = head.split_once('(')?.1.to_string();
         let mut fields = rest.split_whitespace();
         let state = fields.next()?.chars().next()?;
         let group = fields.nth(1)?.parse().ok()?;
-        Some(Stat { state, group })
+        Some(Stat { comm, state, group })
     }
 }
 
