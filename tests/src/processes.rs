@@ -92,6 +92,40 @@ pub fn alive(pid: u32) -> bool {
     Stat::read(pid).is_some_and(|stat| stat.state != 'Z')
 }
 
+/// What `pid` is doing, for a failure message: each thread's name, state
+/// and kernel wait channel, and what its descriptors point at.
+pub fn describe(pid: u32) -> String {
+    let mut text = format!("process {pid}:");
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    for task in tasks.flatten() {
+        let path = task.path();
+        let read = |name: &str| std::fs::read_to_string(path.join(name)).unwrap_or_default();
+        let state = read("stat");
+        let state = state.rsplit_once(") ").map_or("", |(_, rest)| &rest[..1]);
+        text.push_str(&format!(
+            "\n  thread {} ({}) {state} in {}",
+            task.file_name().to_string_lossy(),
+            read("comm").trim(),
+            read("wchan")
+        ));
+    }
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten();
+    for fd in fds.flatten() {
+        if let Ok(target) = std::fs::read_link(fd.path()) {
+            text.push_str(&format!(
+                "\n  fd {} -> {}",
+                fd.file_name().to_string_lossy(),
+                target.display()
+            ));
+        }
+    }
+    text
+}
+
 /// Whether process `pid` has `file` open.
 pub fn holds_open(pid: u32, file: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {

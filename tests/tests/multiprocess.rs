@@ -735,7 +735,8 @@ fn a_wallet_process_leaves_when_its_node_is_killed() {
     node.kill_9();
     assert!(
         wait_until(Duration::from_secs(10), || !alive(wallet_pid)),
-        "the orphaned wallet process exits"
+        "the orphaned wallet process exits\n{}",
+        harness::processes::describe(wallet_pid)
     );
     node.launch();
     assert_eq!(node.call("listwallets", json!([])), json!(["w"]));
