@@ -6,7 +6,6 @@
 
 pub mod exe;
 pub mod net;
-pub mod pe;
 pub mod peer;
 pub mod ports;
 pub mod processes;

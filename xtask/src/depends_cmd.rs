@@ -317,7 +317,7 @@ pub fn build(args: DependsArgs) -> Result<()> {
     };
     xshell::cmd!(
         sh,
-        "cargo build --workspace --exclude xtask --exclude c1pzo-depends --exclude c1pzo-functional --config {config} {features...}"
+        "cargo build --workspace --exclude xtask --exclude c1pzo-depends --exclude c1pzo-functional --exclude c1pzo-release --config {config} {features...}"
     )
     .run()?;
     Ok(())

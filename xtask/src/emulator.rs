@@ -28,6 +28,8 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
     if let Some(name) = &test.binfmt {
         register_once(host, name, test.binfmt_debian.as_deref())?;
     }
+    create_parent_folders(test, Path::new(&cache))
+        .with_context(|| format!("toolchains/{}.toml [test] env", host.triple))?;
     for command in &test.setup {
         let command: Vec<String> = command
             .iter()
@@ -63,6 +65,22 @@ pub fn prepare(host: &ToolchainFile) -> Result<Vec<(String, String)>> {
         }
     }
     Ok(env)
+}
+
+/// Makes the folders above each path the environment names inside the
+/// cache. The tool that owns such a path (wine, its prefix) makes only the
+/// last level, and on a new machine nothing under the cache exists yet.
+fn create_parent_folders(test: &depends::toolchain::TestSettings, cache: &Path) -> Result<()> {
+    for (key, value) in &test.env {
+        let Some(inside) = value.strip_prefix("{cache}/") else {
+            continue;
+        };
+        let path = cache.join(inside);
+        let parent = path.parent().unwrap_or(cache);
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {} for {key}", parent.display()))?;
+    }
+    Ok(())
 }
 
 /// The `[test]` environment with `{cache}` made c1pzo's cache folder.
@@ -173,6 +191,19 @@ fn binfmt_support_line(name: &str, text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_above_a_cache_path_exist_before_setup_runs() {
+        let cache = tempfile::tempdir().unwrap();
+        let test: depends::toolchain::TestSettings = toml::from_str(
+            "env = { WINEPREFIX = \"{cache}/wine/x86_64-w64-mingw32\", WINEDEBUG = \"-all\" }",
+        )
+        .unwrap();
+        create_parent_folders(&test, cache.path()).unwrap();
+        assert!(cache.path().join("wine").is_dir());
+        // The last level is left to the tool that owns it.
+        assert!(!cache.path().join("wine/x86_64-w64-mingw32").exists());
+    }
 
     #[test]
     fn a_binfmt_support_entry_becomes_a_registration_line() {

@@ -30,7 +30,12 @@ pub struct TestArgs {
 
 /// Crates that run on the build machine whatever HOST is: they drive the
 /// build or the executables rather than ship in them.
-const BUILD_MACHINE_CRATES: &[&str] = &["xtask", "c1pzo-depends", "c1pzo-functional"];
+const BUILD_MACHINE_CRATES: &[&str] = &[
+    "xtask",
+    "c1pzo-depends",
+    "c1pzo-functional",
+    "c1pzo-release",
+];
 /// Crates that need Cap'n Proto, left out with MULTIPROCESS=0.
 const IPC_CRATES: &[&str] = &["c1pzo-ipc"];
 /// Functional test files that need the multiprocess executables.

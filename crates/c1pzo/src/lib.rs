@@ -6,6 +6,7 @@
 
 pub mod cli_main;
 pub mod daemon;
+pub mod install_layout;
 pub mod platform;
 #[cfg(feature = "multiprocess")]
 pub mod wallet_process;

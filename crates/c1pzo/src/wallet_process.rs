@@ -129,15 +129,12 @@ impl Supervisor {
     }
 
     fn spawn(&self) -> Result<WalletProcess, String> {
-        let exe = self
-            .exe_dir
-            .join(format!("{WALLET_EXE}{}", std::env::consts::EXE_SUFFIX));
-        if !exe.is_file() {
-            return Err(format!(
-                "{WALLET_EXE} not found: looked for {}; c1pzo-node runs its wallets in that executable, built beside it (`cargo xtask build MULTIPROCESS=1`)",
-                exe.display()
-            ));
-        }
+        let exe = crate::install_layout::find(&self.exe_dir, WALLET_EXE).map_err(|places| {
+            format!(
+                "{WALLET_EXE} not found: looked for {}; c1pzo-node runs its wallets in that executable, built beside it (`cargo xtask build MULTIPROCESS=1`) or installed in the release's bin/",
+                crate::install_layout::describe(&places)
+            )
+        })?;
         let spawned = ipc::process::spawn(&exe).map_err(|e| e.to_string())?;
         let pid = spawned.child.id();
         let handle = LoopHandle::start().map_err(|e| e.to_string())?;

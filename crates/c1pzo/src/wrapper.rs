@@ -112,14 +112,12 @@ fn config_mentions_ipc(args: &[String]) -> bool {
         .unwrap_or(false)
 }
 
-/// Where the executable lives: beside this one, else `../libexec`.
-fn locate(exe: &str) -> Option<PathBuf> {
-    let exe = format!("{exe}{}", std::env::consts::EXE_SUFFIX);
-    let here = std::env::current_exe().ok()?;
-    let dir = here.parent()?;
-    [dir.join(&exe), dir.join("../libexec").join(&exe)]
-        .into_iter()
-        .find(|path| path.is_file())
+/// Where the executable lives: beside this one, else across an installed
+/// tree (`bin/` to `libexec/`); the places looked in when it is nowhere.
+fn locate(exe: &str) -> Result<PathBuf, String> {
+    let here = std::env::current_exe().map_err(|e| format!("cannot find c1pzo itself: {e}"))?;
+    let dir = here.parent().unwrap_or(Path::new("."));
+    crate::install_layout::find(dir, exe).map_err(|places| crate::install_layout::describe(&places))
 }
 
 pub fn main(argv: &[String]) -> ExitCode {
@@ -133,14 +131,17 @@ pub fn main(argv: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
         Decision::Run(choice) => {
-            let Some(path) = locate(choice.exe) else {
-                let hint = if choice.exe == "c1pzo-node" {
-                    " (build with `cargo xtask build MULTIPROCESS=1`)"
-                } else {
-                    ""
-                };
-                eprintln!("Error: {} not found next to c1pzo{hint}", choice.exe);
-                return ExitCode::FAILURE;
+            let path = match locate(choice.exe) {
+                Ok(path) => path,
+                Err(places) => {
+                    let hint = if choice.exe == "c1pzo-node" {
+                        " (build with `cargo xtask build MULTIPROCESS=1`)"
+                    } else {
+                        ""
+                    };
+                    eprintln!("Error: {} not found: looked for {places}{hint}", choice.exe);
+                    return ExitCode::FAILURE;
+                }
             };
             let mut command = std::process::Command::new(&path);
             command.args(&choice.args);

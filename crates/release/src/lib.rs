@@ -1,0 +1,15 @@
+//! What `cargo xtask dist` needs beyond cargo: release archives whose bytes
+//! depend only on their contents ([`archive`]), the `SHA256SUMS` file and
+//! the comparison of several builders' files ([`sums`]), `BUILDINFO` and
+//! the SBOM ([`record`]), and the policy
+//! every shipped binary must meet ([`policy`]), Bitcoin Core's
+//! `symbol-check` and `security-check` rules for ELF and PE.
+//!
+//! Nothing here runs a build or knows the workspace: xtask decides what
+//! goes into a release, this crate writes and checks it.
+
+pub mod archive;
+pub mod policy;
+pub mod record;
+pub mod sums;
+pub mod utc;
