@@ -1,5 +1,6 @@
 //! `cargo xtask`: c1pzo's orchestration CLI. It parses arguments, calls the
-//! libraries that do the work (the depends engine), and runs cargo. Keep it
+//! libraries that do the work (the depends engine, the release crate), and
+//! runs cargo. Keep it
 //! thin: logic that deserves tests belongs in a crate.
 
 mod apt;
@@ -8,6 +9,7 @@ mod bench_hosts;
 mod cargo_run;
 mod ci;
 mod depends_cmd;
+mod dist;
 mod emulator;
 mod hermetic;
 // The engine tests' nginx runner (a real nginx with WebDAV on 127.0.0.1),
@@ -44,6 +46,9 @@ enum Command {
     Build(depends_cmd::DependsArgs),
     /// Run every test (installs missing Debian packages first when root).
     Test(test_cmd::TestArgs),
+    /// Make a reproducible release for a HOST, check binaries against the
+    /// release policy, or compare builders' SHA256SUMS.
+    Dist(dist::DistArgs),
     /// Measure an area and write the figures under target/bench/.
     Bench(bench::BenchArgs),
     /// Run CI cells from ci/matrix.toml here, list them, or write the workflow.
@@ -67,6 +72,7 @@ fn main() -> ExitCode {
         Command::Depends(args) => depends_cmd::run(args),
         Command::Build(args) => depends_cmd::build(args),
         Command::Test(args) => test_cmd::run(args),
+        Command::Dist(args) => dist::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Ci(args) => ci::run(args),
         Command::Hermetic(args) => hermetic::run(args),

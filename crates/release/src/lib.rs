@@ -9,6 +9,7 @@
 //! goes into a release, this crate writes and checks it.
 
 pub mod archive;
+pub mod compare;
 pub mod policy;
 pub mod record;
 pub mod sums;
