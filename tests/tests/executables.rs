@@ -2,10 +2,12 @@
 //! host under test that need nothing beyond what that system provides.
 //! Windows: every import is a Windows system DLL (the release policy's
 //! list, `release::policy::PE_ALLOWED_DLLS`, which ARCHITECTURE gives), so
-//! an unpacked folder runs on a bare Windows. Linux: the loader and the
-//! hardening rustc gives every build (a development build links libstdc++
-//! dynamically and this machine's glibc; `cargo xtask dist` holds release
-//! builds to the whole policy).
+//! an unpacked folder runs on a bare Windows. Linux: every build is linked
+//! against the HOST toolchain's glibc 2.31 sysroot (depends' glibc_sysroot),
+//! so every build needs at most GLIBC_2.31 and only glibc's libraries and
+//! libgcc_s (libstdc++ static), plus the loader and the hardening rustc
+//! gives every build; `cargo xtask dist` holds release builds to the whole
+//! policy. A prefix made with NO_SYSROOT=1 fails this test, on purpose.
 
 use c1pzo_functional as harness;
 
@@ -34,11 +36,14 @@ fn the_executables_need_only_what_the_system_provides() {
                  (toolchains/x86_64-w64-mingw32.toml [cargo])"
             );
         } else {
-            // What rustc's defaults give every Linux build: the machine's
-            // own loader, no run paths, PIE, a non-executable stack, full
-            // RELRO.
+            // The sysroot's glibc and GCC 10 runtime, and what rustc's
+            // defaults give every Linux build: the machine's own loader, no
+            // run paths, PIE, a non-executable stack, full RELRO.
             let report = check_file(&path).unwrap_or_else(|e| panic!("{e}"));
             for check in [
+                Check::ImportedSymbols,
+                Check::LibraryDependencies,
+                Check::Abi,
                 Check::InterpreterName,
                 Check::Runpath,
                 Check::Pie,

@@ -14,14 +14,14 @@ use crate::apt;
 
 #[derive(clap::Args, Debug)]
 pub struct DependsArgs {
-    /// KEY=VALUE options (HOST, MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, DEBUG,
+    /// KEY=VALUE options (HOST, MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, NO_SYSROOT, DEBUG,
     /// LTO, JOBS, V, LOG, SOURCES_PATH, BASE_CACHE, BASE_CACHE_URL,
     /// BASE_CACHE_PUSH, FALLBACK_DOWNLOAD_PATH, SDK_PATH, HOST_ID_SALT,
     /// BUILD_ID_SALT, CC, CXX, AR, RANLIB, STRIP, CFLAGS, CXXFLAGS, CPPFLAGS,
     /// LDFLAGS; each also read from the environment; BASE_CACHE_PUSH_TOKEN,
     /// BASE_CACHE_USER and BASE_CACHE_PASSWORD from the environment only)
     /// and at most one action: download, plan, print VAR, clean, clean-all,
-    /// gc.
+    /// gc, repin PACKAGE.
     #[arg(value_name = "KEY=VALUE|ACTION")]
     pub words: Vec<String>,
     /// Show what would be built and why, build nothing (same as `plan`).
@@ -36,6 +36,9 @@ pub struct DependsArgs {
     /// Parallel jobs (the same as JOBS=N).
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     pub jobs: Option<usize>,
+    /// With `repin`: rewrite the recipe's pins in place (else print them).
+    #[arg(long)]
+    pub write: bool,
     /// Builds kept per package by `gc`.
     #[arg(long, default_value_t = 3)]
     pub keep: usize,
@@ -53,9 +56,10 @@ enum Action {
     Clean,
     CleanAll,
     Gc,
+    Repin(String),
 }
 
-const ACTIONS: &str = "download, plan, print VAR, clean, clean-all, gc";
+const ACTIONS: &str = "download, plan, print VAR, clean, clean-all, gc, repin PACKAGE";
 
 fn split_words(words: &[String]) -> Result<(Vec<String>, Action)> {
     let mut options = Vec::new();
@@ -72,6 +76,11 @@ fn split_words(words: &[String]) -> Result<(Vec<String>, Action)> {
             "clean" => Action::Clean,
             "clean-all" => Action::CleanAll,
             "gc" => Action::Gc,
+            "repin" => Action::Repin(
+                iter.next()
+                    .context("`repin` needs a package, e.g. repin glibc_sysroot")?
+                    .clone(),
+            ),
             "print" => Action::Print(
                 iter.next()
                     .context("`print` needs a variable name, e.g. print final_build_id")?
@@ -181,6 +190,11 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
             }
             return Ok(None);
         }
+        // Needs no toolchain: the recipe, the mirror and gpgv.
+        Action::Repin(package) => {
+            repin(&layout, &package, args.write)?;
+            return Ok(None);
+        }
         _ => {}
     }
     let engine = engine(&layout, &options)?;
@@ -222,9 +236,43 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
             }
             return Ok(Some(report));
         }
-        Action::Clean | Action::CleanAll => unreachable!("handled above"),
+        Action::Clean | Action::CleanAll | Action::Repin(_) => unreachable!("handled above"),
     }
     Ok(None)
+}
+
+/// `repin PACKAGE`: the recipe's .deb pins as the suite's signed index has
+/// them now; printed, or written into the recipe with --write.
+fn repin(layout: &Layout, package: &str, write: bool) -> Result<()> {
+    let path = layout.recipes.join(format!("{package}.toml"));
+    let recipe = depends::recipe::Recipe::from_file(&path)?;
+    let mirrors = depends::mirror::MirrorResolver::from_environment();
+    let work = layout.work().join("repin");
+    let plan = depends::debian::repin(&recipe, &mirrors, &work)?;
+    print!("{}", depends::debian::render(&plan));
+    if let Some(gone) = plan.iter().find(|r| r.new.is_none()) {
+        bail!(
+            "{} ({}) is not in the {} index any more: the recipe needs another package or suite",
+            gone.deb.package,
+            gone.deb.arch,
+            recipe.debian_suite.as_deref().unwrap_or("?")
+        );
+    }
+    if !plan.iter().any(|r| r.changed()) {
+        eprintln!("{}: every pin is current", path.display());
+    } else if write {
+        let text = std::fs::read_to_string(&path)?;
+        std::fs::write(&path, depends::debian::apply(&text, &plan))?;
+        // What was written must still be a valid recipe.
+        depends::recipe::Recipe::from_file(&path)?;
+        eprintln!(
+            "{} re-pinned; `cargo xtask depends` fetches and checks the new files, and rebuilds what was built against them",
+            path.display()
+        );
+    } else {
+        eprintln!("run again with --write to apply to {}", path.display());
+    }
+    Ok(())
 }
 
 fn print_plan(engine: &Engine, plan: &[PlanEntry]) {

@@ -222,6 +222,7 @@ fn depends_args(words: &[String]) -> DependsArgs {
         offline: false,
         json: false,
         jobs: None,
+        write: false,
         keep: 3,
         root: None,
     }

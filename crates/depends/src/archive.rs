@@ -1,7 +1,9 @@
-//! Tarballs in and out: extracting source archives (top folder stripped),
-//! packing a staged prefix into a byte-for-byte reproducible tarball, and
-//! unpacking cached builds into sysroots and prefixes.
+//! Tarballs in and out: extracting source archives (top folder stripped,
+//! or a Debian package as the root it describes), packing a staged prefix
+//! into a byte-for-byte reproducible tarball, and unpacking cached builds
+//! into sysroots and prefixes.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -20,8 +22,10 @@ pub enum ArchiveError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{archive}: unsupported archive type (expected .tar.gz, .tgz, .tar.xz or .tar)")]
+    #[error("{archive}: unsupported archive type (expected .tar.gz, .tgz, .tar.xz, .tar or .deb)")]
     UnsupportedFormat { archive: PathBuf },
+    #[error("{archive}: not a Debian package: {reason}")]
+    BadDeb { archive: PathBuf, reason: String },
     #[error("{archive}: entry `{entry}` would land outside the extraction folder")]
     UnsafePath { archive: PathBuf, entry: String },
 }
@@ -91,6 +95,9 @@ fn link_stays_inside(at: &Path, link: &Path) -> bool {
 /// Extracts a source archive into `dest`, dropping the top folder as
 /// `tar --strip-components=1` does, without taking owners from the archive.
 pub fn extract_source(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
+    if archive.extension() == Some(OsStr::new("deb")) {
+        return extract_deb(archive, dest);
+    }
     std::fs::create_dir_all(dest).map_err(io(dest))?;
     let mut tar = tar::Archive::new(open_decompressed(archive)?);
     tar.set_preserve_permissions(true);
@@ -129,6 +136,199 @@ pub fn extract_source(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
         entry.unpack(&target).map_err(io(&target))?;
     }
     Ok(())
+}
+
+/// Unpacks a Debian binary package's files (its `data.tar.*`) into `dest`
+/// as the root filesystem they describe, merging with what is there (the
+/// several `.deb`s of a sysroot go into one folder). `dpkg-deb -x` would
+/// do the same, but for one thing done here: the package's absolute
+/// symlinks (glibc's `usr/lib/<triple>/libm.so -> /lib/<triple>/libm.so.6`,
+/// `lib64/ld-linux-x86-64.so.2`) name files of the machine it is installed
+/// on; made relative, they name the files under `dest` and keep doing so
+/// wherever `dest` is moved or unpacked. A compiler given `--sysroot`
+/// follows symlinks through the kernel, which would otherwise resolve them
+/// on the build machine. The lexical rewrite assumes no directory on the way
+/// is itself a symlink, which holds for Debian 11 (not merged-/usr).
+pub fn extract_deb(deb: &Path, dest: &Path) -> Result<(), ArchiveError> {
+    let bad = |reason: String| ArchiveError::BadDeb {
+        archive: deb.to_path_buf(),
+        reason,
+    };
+    // A .deb is a few MB: read whole, then find the member.
+    let bytes = std::fs::read(deb).map_err(io(deb))?;
+    let (name, data) = ar_members(&bytes)
+        .map_err(bad)?
+        .into_iter()
+        .find(|(name, _)| name.starts_with("data.tar"))
+        .ok_or_else(|| bad("no data.tar member".into()))?;
+    let reader: Box<dyn Read + '_> = match name.as_str() {
+        "data.tar.xz" => Box::new(xz2::read::XzDecoder::new(data)),
+        "data.tar.gz" => Box::new(GzDecoder::new(data)),
+        "data.tar" => Box::new(data),
+        other => {
+            return Err(bad(format!(
+                "`{other}` is compressed in a way this engine does not read"
+            )))
+        }
+    };
+    std::fs::create_dir_all(dest).map_err(io(dest))?;
+    let mut tar = tar::Archive::new(reader);
+    tar.set_preserve_permissions(true);
+    tar.set_preserve_mtime(true);
+    tar.set_overwrite(true);
+    for entry in tar.entries().map_err(io(deb))? {
+        let mut entry = entry.map_err(io(deb))?;
+        let path = entry.path().map_err(io(deb))?.into_owned();
+        let relative = root_relative(deb, &path)?;
+        if relative.as_os_str().is_empty() {
+            continue; // `./` itself
+        }
+        let target = dest.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() {
+            let link = entry
+                .link_name()
+                .map_err(io(deb))?
+                .unwrap_or_default()
+                .into_owned();
+            let link = if link.is_absolute() {
+                relative_link(&relative, &link)
+            } else {
+                link
+            };
+            if !link_stays_inside(&relative, &link) {
+                return Err(ArchiveError::UnsafePath {
+                    archive: deb.to_path_buf(),
+                    entry: format!("{} -> {}", path.display(), link.display()),
+                });
+            }
+            // Another package of the same root may have put something here.
+            let cleared = match std::fs::symlink_metadata(&target) {
+                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&target),
+                Ok(_) => std::fs::remove_file(&target),
+                Err(_) => Ok(()),
+            };
+            cleared.map_err(io(&target))?;
+            make_symlink(&link, &target).map_err(io(&target))?;
+        } else if kind.is_hard_link() {
+            // Named by its path in the package: copy from where it landed.
+            let link = entry
+                .link_name()
+                .map_err(io(deb))?
+                .unwrap_or_default()
+                .into_owned();
+            let source = dest.join(root_relative(deb, &link)?);
+            std::fs::copy(&source, &target).map_err(io(&target))?;
+        } else if kind.is_dir() || kind.is_file() {
+            entry.unpack(&target).map_err(io(&target))?;
+        }
+        // Devices and fifos have no place in a sysroot: skipped.
+    }
+    Ok(())
+}
+
+/// The members of an `ar` archive (the .deb container): name and bytes.
+fn ar_members(bytes: &[u8]) -> Result<Vec<(String, &[u8])>, String> {
+    let mut rest = bytes
+        .strip_prefix(b"!<arch>\n")
+        .ok_or("no `!<arch>` header")?;
+    let mut members = Vec::new();
+    while rest.len() >= 60 {
+        let (header, after) = rest.split_at(60);
+        if &header[58..60] != b"`\n" {
+            return Err("damaged member header".into());
+        }
+        let field = |range: std::ops::Range<usize>| {
+            String::from_utf8_lossy(&header[range]).trim().to_string()
+        };
+        let name = field(0..16).trim_end_matches('/').to_string();
+        let size: usize = field(48..58)
+            .parse()
+            .map_err(|_| format!("member `{name}`: bad size"))?;
+        if after.len() < size {
+            return Err(format!("member `{name}` is cut short"));
+        }
+        members.push((name, &after[..size]));
+        // Members start on even offsets.
+        let next = (size + size % 2).min(after.len());
+        rest = &after[next..];
+    }
+    Ok(members)
+}
+
+/// A path inside a package (`./usr/lib/x.so`) relative to its root, with
+/// `.` dropped; `..` or an absolute path is refused.
+fn root_relative(archive: &Path, path: &Path) -> Result<PathBuf, ArchiveError> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            _ => {
+                return Err(ArchiveError::UnsafePath {
+                    archive: archive.to_path_buf(),
+                    entry: path.display().to_string(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The absolute link `target` of the entry at `at` (both as the package's
+/// root sees them), as a path relative to `at`'s folder:
+/// `usr/lib/x/libm.so`, `/lib/x/libm.so.6` gives `../../../lib/x/libm.so.6`.
+/// `..` above the root stays at the root, as the kernel resolves it.
+fn relative_link(at: &Path, target: &Path) -> PathBuf {
+    let mut to: Vec<&OsStr> = Vec::new();
+    for component in target.components() {
+        match component {
+            Component::Normal(part) => to.push(part),
+            Component::ParentDir => {
+                to.pop();
+            }
+            _ => {}
+        }
+    }
+    let from: Vec<&OsStr> = at
+        .parent()
+        .map(|dir| {
+            dir.components()
+                .filter_map(|c| match c {
+                    Component::Normal(part) => Some(part),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to[common..] {
+        out.push(part);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(unix)]
+fn make_symlink(link: &Path, at: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(link, at)
+}
+
+#[cfg(not(unix))]
+fn make_symlink(_link: &Path, at: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(format!(
+        "{}: symlinks of Debian packages need a unix build machine",
+        at.display()
+    )))
 }
 
 /// Packs the tree under `root` into a gzip tarball at `out`: entries sorted
@@ -366,6 +566,159 @@ mod tests {
         assert!(link_stays_inside(Path::new("a/b/c"), Path::new("../../x")));
         assert!(!link_stays_inside(Path::new("a/b"), Path::new("../../x")));
         assert!(!link_stays_inside(Path::new("a"), Path::new("/etc")));
+    }
+
+    /// A .deb as dpkg-deb builds one: ar with debian-binary, control.tar.xz
+    /// and data.tar.xz (paths `./...`).
+    fn deb(entries: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut data = Vec::new();
+        {
+            let xz = xz2::write::XzEncoder::new(&mut data, 6);
+            let mut tar = tar::Builder::new(xz);
+            for (path, link, body) in entries {
+                let mut header = tar::Header::new_gnu();
+                header.set_mode(0o644);
+                match link {
+                    Some(target) => {
+                        header.set_entry_type(tar::EntryType::Symlink);
+                        header.set_size(0);
+                        tar.append_link(&mut header, format!("./{path}"), target)
+                            .unwrap();
+                    }
+                    None => {
+                        header.set_size(body.len() as u64);
+                        tar.append_data(&mut header, format!("./{path}"), *body)
+                            .unwrap();
+                    }
+                }
+            }
+            tar.into_inner().unwrap().finish().unwrap();
+        }
+        let mut out = b"!<arch>\n".to_vec();
+        for (name, body) in [
+            ("debian-binary", b"2.0\n".to_vec()),
+            ("control.tar.xz", Vec::new()),
+            ("data.tar.xz", data),
+        ] {
+            out.extend(
+                format!(
+                    "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+                    0,
+                    0,
+                    0,
+                    100644,
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            out.extend(&body);
+            if body.len() % 2 == 1 {
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_deb_unpacks_as_a_root_with_its_absolute_links_made_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("libc6_2.31_amd64.deb");
+        std::fs::write(
+            &path,
+            deb(&[
+                ("lib/x86_64-linux-gnu/libm.so.6", None, b"elf"),
+                (
+                    "usr/lib/x86_64-linux-gnu/libm.so",
+                    Some("/lib/x86_64-linux-gnu/libm.so.6"),
+                    b"",
+                ),
+                (
+                    "lib64/ld-linux-x86-64.so.2",
+                    Some("/lib/x86_64-linux-gnu/ld-2.31.so"),
+                    b"",
+                ),
+                (
+                    "usr/lib/x86_64-linux-gnu/libc.so",
+                    None,
+                    b"GROUP ( /lib/x86_64-linux-gnu/libc.so.6 )",
+                ),
+                (
+                    "usr/lib/gcc/x86_64-linux-gnu/10/libgcc_s.so",
+                    Some("/lib/x86_64-linux-gnu/libgcc_s.so.1"),
+                    b"",
+                ),
+                (
+                    "usr/lib/odd",
+                    Some("/../../lib/x86_64-linux-gnu/libm.so.6"),
+                    b"",
+                ),
+            ]),
+        )
+        .unwrap();
+        let root = dir.path().join("sysroot");
+        extract_source(&path, &root).unwrap();
+        let link = |p: &str| std::fs::read_link(root.join(p)).unwrap();
+        assert_eq!(
+            link("usr/lib/x86_64-linux-gnu/libm.so"),
+            Path::new("../../../lib/x86_64-linux-gnu/libm.so.6")
+        );
+        assert_eq!(
+            std::fs::read(root.join("usr/lib/x86_64-linux-gnu/libm.so")).unwrap(),
+            b"elf"
+        );
+        assert_eq!(
+            link("lib64/ld-linux-x86-64.so.2"),
+            Path::new("../lib/x86_64-linux-gnu/ld-2.31.so")
+        );
+        assert_eq!(
+            link("usr/lib/gcc/x86_64-linux-gnu/10/libgcc_s.so"),
+            Path::new("../../../../../lib/x86_64-linux-gnu/libgcc_s.so.1")
+        );
+        // `..` above the root stays at the root.
+        assert_eq!(
+            link("usr/lib/odd"),
+            Path::new("../../lib/x86_64-linux-gnu/libm.so.6")
+        );
+        // Text is left alone: ld reads the script's absolute paths under --sysroot.
+        assert!(
+            std::fs::read_to_string(root.join("usr/lib/x86_64-linux-gnu/libc.so"))
+                .unwrap()
+                .contains("GROUP ( /lib/")
+        );
+        // A second package merges into the same root.
+        let second = dir.path().join("libgcc-s1_10_amd64.deb");
+        std::fs::write(
+            &second,
+            deb(&[("lib/x86_64-linux-gnu/libgcc_s.so.1", None, b"gcc")]),
+        )
+        .unwrap();
+        extract_source(&second, &root).unwrap();
+        assert_eq!(
+            std::fs::read(root.join("usr/lib/gcc/x86_64-linux-gnu/10/libgcc_s.so")).unwrap(),
+            b"gcc"
+        );
+        assert!(root.join("usr/lib/x86_64-linux-gnu/libm.so").exists());
+    }
+
+    #[test]
+    fn a_deb_with_an_escaping_relative_link_or_no_data_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let evil = dir.path().join("evil_1_amd64.deb");
+        std::fs::write(&evil, deb(&[("usr/x", Some("../../etc/passwd"), b"")])).unwrap();
+        let err = extract_source(&evil, &dir.path().join("a"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the extraction folder"), "{err}");
+        let junk = dir.path().join("junk_1_amd64.deb");
+        std::fs::write(&junk, b"<html>404</html>").unwrap();
+        let err = extract_source(&junk, &dir.path().join("b"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a Debian package: no `!<arch>` header"),
+            "{err}"
+        );
     }
 
     #[test]

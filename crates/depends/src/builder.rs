@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::recipe::{substitute, BuilderKind, ResolvedBuild};
-use crate::toolchain::{which, Toolchain};
+use crate::toolchain::{which, Sysroot, SysrootSettings, Toolchain, SYSROOT_DIR};
 
 /// Where one package's build happens.
 #[derive(Debug, Clone)]
@@ -75,9 +75,37 @@ impl BuildSpec<'_> {
         texts.iter().map(|t| self.sub(t)).collect()
     }
 
-    fn flags(&self, base: &str, extra: &[String], add: Option<String>) -> String {
+    /// The HOST's libc sysroot, and where its files are for this package
+    /// (in its private sysroot), when the package depends on it: every host
+    /// package but the sysroot itself does while the toolchain has one.
+    fn libc_sysroot(&self) -> Option<(&Sysroot, PathBuf)> {
+        let sysroot = self.toolchain.sysroot.as_ref()?;
+        let uses = !self.native
+            && self
+                .resolved
+                .dependencies
+                .contains(&sysroot.settings.package);
+        uses.then(|| (sysroot, self.dirs.sysroot.join(SYSROOT_DIR)))
+    }
+
+    /// One of the sysroot's flag templates, filled in for this package.
+    fn sysroot_flags(&self, pick: fn(&SysrootSettings) -> &String) -> Option<String> {
+        let (sysroot, root) = self.libc_sysroot()?;
+        Some(sysroot.fill(pick(&sysroot.settings), &root))
+    }
+
+    /// The toolchain's flags, then `add` (the dependencies' folders, so
+    /// they come before the sysroot's), the sysroot's, the recipe's.
+    fn flags(
+        &self,
+        base: &str,
+        extra: &[String],
+        add: Option<String>,
+        sysroot: Option<String>,
+    ) -> String {
         let mut parts: Vec<String> = base.split_whitespace().map(str::to_string).collect();
         parts.extend(add);
+        parts.extend(sysroot);
         parts.extend(self.subs(extra));
         parts.join(" ")
     }
@@ -87,6 +115,7 @@ impl BuildSpec<'_> {
             &self.toolchain.flags.cflags,
             &self.resolved.settings.cflags,
             None,
+            self.sysroot_flags(|s| &s.cflags),
         )
     }
 
@@ -95,6 +124,7 @@ impl BuildSpec<'_> {
             &self.toolchain.flags.cxxflags,
             &self.resolved.settings.cxxflags,
             None,
+            self.sysroot_flags(|s| &s.cxxflags),
         )
     }
 
@@ -104,6 +134,7 @@ impl BuildSpec<'_> {
             &self.toolchain.flags.cppflags,
             &self.resolved.settings.cppflags,
             Some(include),
+            None,
         )
     }
 
@@ -113,6 +144,7 @@ impl BuildSpec<'_> {
             &self.toolchain.flags.ldflags,
             &self.resolved.settings.ldflags,
             Some(lib),
+            self.sysroot_flags(|s| &s.ldflags),
         )
     }
 

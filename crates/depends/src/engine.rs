@@ -148,6 +148,19 @@ impl Engine {
         if shares_natives(&options, &host, &native) {
             selection = crate::graph::share_natives(selection);
         }
+        // A HOST whose toolchain names a libc sysroot (toolchains/*.toml
+        // [sysroot], unless NO_SYSROOT=1): that package comes first, and
+        // every host package builds against it. Selected even when nothing
+        // else is: the Rust build links against it.
+        if let Some(sysroot) = &host.sysroot {
+            selection = crate::graph::with_libc_sysroot(
+                &book,
+                selection,
+                &sysroot.settings.package,
+                host_target,
+                &layout.recipes,
+            )?;
+        }
         let packages = plan_ids(selection, &options, &host, &native, &builder_versions)?;
         let cache = BuiltCache::new(layout.base_cache.clone());
         Ok(Engine {
@@ -204,7 +217,7 @@ impl Engine {
         }
         let fetcher = self.fetcher()?;
         let observer = FetchProgress(reporter);
-        let results: Vec<Result<PathBuf, FetchError>> = std::thread::scope(|scope| {
+        let results: Vec<Result<Vec<PathBuf>, FetchError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .packages
                 .iter()
@@ -212,7 +225,11 @@ impl Engine {
                     let (fetcher, observer) = (&fetcher, &observer);
                     scope.spawn(move || {
                         reporter.stage(p.name(), Stage::Fetch);
-                        let result = fetcher.fetch(&p.source_spec(), observer);
+                        let result: Result<Vec<PathBuf>, FetchError> = p
+                            .source_specs()
+                            .iter()
+                            .map(|spec| fetcher.fetch(spec, observer))
+                            .collect();
                         if result.is_ok() {
                             reporter.finished(p.name(), "source ready");
                         }
@@ -232,10 +249,11 @@ impl Engine {
                 })
                 .collect()
         });
-        results
-            .into_iter()
-            .map(|r| r.map_err(Error::from))
-            .collect()
+        let mut paths = Vec::new();
+        for result in results {
+            paths.extend(result?);
+        }
+        Ok(paths)
     }
 
     /// Builds what is missing and installs the prefix.
@@ -430,7 +448,7 @@ impl Engine {
             prefix: prefix.to_path_buf(),
             final_build_id: self.final_build_id(),
             env: install::build_env(prefix, &self.host, &self.build_triple, &options),
-            cargo: self.host.cargo.clone(),
+            cargo: install::cargo_settings(prefix, &self.host),
             options,
             packages,
         })
@@ -472,27 +490,31 @@ impl Engine {
             .map(|&i| &self.packages[i])
             .filter(|p| Self::needs_source(p))
         {
-            let spec = p.source_spec();
-            if fetcher.is_present(&spec) {
-                continue;
-            }
-            let r = &p.selected.recipe;
-            let path = fetcher.path_of(&spec);
-            match crate::fsutil::sha256_file(&path) {
-                Ok((actual, _)) => damaged.push(format!(
-                    "{} ({}): sha256 {actual}, expected {}",
-                    path.display(),
-                    r.name,
-                    spec.sha256
-                )),
-                Err(_) => {
-                    let from = r
-                        .urls
-                        .first()
-                        .or(r.mirrors.first())
-                        .cloned()
-                        .unwrap_or_default();
-                    missing.push(format!("{} ({}, from {from})", path.display(), r.name));
+            for spec in p.source_specs() {
+                if fetcher.is_present(&spec) {
+                    continue;
+                }
+                let path = fetcher.path_of(&spec);
+                match crate::fsutil::sha256_file(&path) {
+                    Ok((actual, _)) => damaged.push(format!(
+                        "{} ({}): sha256 {actual}, expected {}",
+                        path.display(),
+                        spec.package,
+                        spec.sha256
+                    )),
+                    Err(_) => {
+                        let from = spec
+                            .urls
+                            .first()
+                            .or(spec.mirrors.first())
+                            .cloned()
+                            .unwrap_or_default();
+                        missing.push(format!(
+                            "{} ({}, from {from})",
+                            path.display(),
+                            spec.package
+                        ));
+                    }
                 }
             }
         }
@@ -535,15 +557,18 @@ impl Engine {
             |i| {
                 let p = &self.packages[i];
                 if !Self::needs_source(p) {
-                    return Ok(PathBuf::new());
+                    return Ok(Vec::new());
                 }
                 reporter.stage(p.name(), Stage::Fetch);
-                let source = fetcher.fetch(&p.source_spec(), &observer)?;
+                let mut sources = Vec::new();
+                for spec in p.source_specs() {
+                    sources.push(fetcher.fetch(&spec, &observer)?);
+                }
                 reporter.stage(p.name(), Stage::Wait);
-                Ok::<_, Error>(source)
+                Ok::<_, Error>(sources)
             },
-            |i, source, results| {
-                let (cached, report) = self.build_one(i, source, results, &ctx)?;
+            |i, sources, results| {
+                let (cached, report) = self.build_one(i, sources, results, &ctx)?;
                 let summary = match report.status {
                     PackageStatus::Built => format!("built in {:.1}s", report.seconds),
                     PackageStatus::Cached | PackageStatus::Downloaded => {
@@ -599,7 +624,7 @@ impl Engine {
     fn build_one(
         &self,
         i: usize,
-        source: PathBuf,
+        sources: Vec<PathBuf>,
         results: &[Option<CachedBuild>],
         ctx: &PipelineContext,
     ) -> Result<(CachedBuild, PackageReport), Error> {
@@ -653,7 +678,7 @@ impl Engine {
             build_id: &p.build_id,
             preimage: &p.preimage,
             dependencies,
-            source,
+            sources,
         };
         let (cached, record) = match derived_from {
             Some(host_build) => pipeline::derive_package(&job, &host_build, ctx)?,

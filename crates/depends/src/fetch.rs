@@ -90,6 +90,12 @@ pub enum FetchError {
         /// Every URL tried, in order, with why it failed.
         attempts: Vec<(String, String)>,
     },
+    /// Every source answered that the file does not exist (404, 410, no
+    /// such file in FALLBACK_DOWNLOAD_PATH) and the file is a Debian
+    /// package: the mirror dropped the pinned version. Says which, and how
+    /// to re-pin.
+    #[error("{0}")]
+    PinnedDebGone(Box<GoneDeb>),
     #[error("cannot access {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error("cannot set up the HTTP client: {0}")]
@@ -99,6 +105,46 @@ pub enum FetchError {
     Mirror(#[from] MirrorError),
     #[error("the recipe of {package} has an invalid source: {reason}")]
     InvalidSpec { package: String, reason: String },
+}
+
+/// A pinned `.deb` that no source has any more (boxed in [`FetchError`],
+/// which every engine result carries).
+#[derive(Debug)]
+pub struct GoneDeb {
+    pub package: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub deb_package: String,
+    pub deb_version: String,
+    pub deb_arch: String,
+    pub attempts: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for GoneDeb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let GoneDeb {
+            package,
+            file_name,
+            sha256,
+            deb_package,
+            deb_version,
+            deb_arch,
+            attempts,
+        } = self;
+        write!(
+            f,
+            "could not fetch {file_name} for {package}: the recipe pins Debian package {deb_package} \
+             version {deb_version} ({deb_arch}), and no source has it any more:{}\n\
+             A Debian mirror deletes a version from its pool when a point release or update replaces \
+             it, and a whole release when it is archived.\n\
+             Re-pin to what the mirror carries now: cargo xtask depends repin {package}\n  \
+             (reads the suite's signed Packages index from the same mirror, prints the new \
+             file_name/sha256/mirrors of each .deb of recipes/{package}.toml; add --write to apply)\n\
+             Or keep this pin: put {file_name} (sha256 {sha256}) in FALLBACK_DOWNLOAD_PATH (a folder or \
+             URL), or set C1PZO_MIRROR_DEBIAN to a mirror or archive that still has it",
+            list_attempts(attempts)
+        )
+    }
 }
 
 fn list_attempts(attempts: &[(String, String)]) -> String {
@@ -143,6 +189,10 @@ enum Failure {
     RestartNow(String),
     /// This URL will not deliver the file; move on to the next.
     Skip(String),
+    /// The server (or folder) says the file does not exist: 404, 410, or
+    /// no such file. Moves on like `Skip`; when every source says so, the
+    /// file is gone rather than unreachable.
+    Gone(String),
     /// A local problem (disk full, permissions) no other URL can fix.
     Fatal(FetchError),
 }
@@ -252,6 +302,7 @@ impl Fetcher {
             }
         }
         let mut attempts = Vec::new();
+        let mut gone_everywhere = true;
         for (label, candidate) in candidates {
             let result = match candidate {
                 Ok(Candidate::Http(url)) => self.fetch_http(spec, &url, &expected, &part, observer),
@@ -269,10 +320,27 @@ impl Fetcher {
                     return Ok(final_path);
                 }
                 Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Gone(why)) => attempts.push((label, why)),
                 Err(Failure::Skip(why) | Failure::Retry(why) | Failure::RestartNow(why)) => {
+                    gone_everywhere = false;
                     attempts.push((label, why));
                 }
             }
+        }
+        if let (true, false, Some(deb)) = (
+            gone_everywhere,
+            attempts.is_empty(),
+            crate::debian::DebName::parse(spec.file_name),
+        ) {
+            return Err(FetchError::PinnedDebGone(Box::new(GoneDeb {
+                package: spec.package.to_owned(),
+                file_name: spec.file_name.to_owned(),
+                sha256: expected,
+                deb_package: deb.package,
+                deb_version: deb.version,
+                deb_arch: deb.arch,
+                attempts,
+            })));
         }
         Err(FetchError::AllFailed {
             package: spec.package.to_owned(),
@@ -426,6 +494,7 @@ impl Fetcher {
                 )));
             }
             408 | 429 | 500..=599 => return Err(Failure::Retry(format!("HTTP {status}"))),
+            404 | 410 => return Err(Failure::Gone(format!("HTTP {status}"))),
             _ => return Err(Failure::Skip(format!("HTTP {status}"))),
         };
         if start == 0 {
@@ -526,8 +595,14 @@ fn copy_local(
     part: &Path,
     observer: &dyn FetchObserver,
 ) -> Result<(), Failure> {
-    let mut input =
-        File::open(source).map_err(|e| Failure::Skip(format!("cannot read it: {e}")))?;
+    let mut input = File::open(source).map_err(|e| {
+        let why = format!("cannot read it: {e}");
+        if e.kind() == io::ErrorKind::NotFound {
+            Failure::Gone(why)
+        } else {
+            Failure::Skip(why)
+        }
+    })?;
     let total = input.metadata().ok().map(|m| m.len());
     let mut output = File::create(part).map_err(io_error(part))?;
     let mut hasher = Sha256::new();

@@ -24,6 +24,15 @@ pub enum GraphError {
     },
     #[error("{file}: dependency cycle: {}", cycle.join(" -> "))]
     Cycle { file: PathBuf, cycle: Vec<String> },
+    #[error(
+        "HOST={host}: its toolchain's [sysroot] names package `{package}`, which has no recipe \
+         (expected {expected}); or build without it: NO_SYSROOT=1"
+    )]
+    MissingSysroot {
+        host: String,
+        package: String,
+        expected: PathBuf,
+    },
 }
 
 /// All recipes, validated as a whole: every dependency exists, no cycles.
@@ -77,6 +86,41 @@ pub fn share_natives(selection: Vec<Selected>) -> Vec<Selected> {
         })
         .collect();
     dependencies_first(changed)
+}
+
+/// The HOST's libc sysroot (the package its toolchain's `[sysroot]`
+/// names) first, and every other host package depending on it, so each
+/// builds against it in its private sysroot and its build id carries the
+/// sysroot's. Natives run on the build machine and do not use it.
+pub fn with_libc_sysroot(
+    book: &RecipeBook,
+    selection: Vec<Selected>,
+    package: &str,
+    host: Target,
+    recipes_dir: &Path,
+) -> Result<Vec<Selected>, GraphError> {
+    let recipe = book
+        .get(package)
+        .ok_or_else(|| GraphError::MissingSysroot {
+            host: host.triple.to_string(),
+            package: package.to_string(),
+            expected: recipes_dir.join(format!("{package}.toml")),
+        })?;
+    let mut order = vec![Selected {
+        recipe: recipe.clone(),
+        resolved: recipe.resolve(host),
+        derived_from: None,
+    }];
+    for mut selected in selection {
+        if selected.recipe.name == package {
+            continue;
+        }
+        if !selected.recipe.is_native() {
+            selected.resolved.dependencies.push(package.to_string());
+        }
+        order.push(selected);
+    }
+    Ok(order)
 }
 
 /// `selection` reordered so that every package comes after what it depends
@@ -307,6 +351,39 @@ mod tests {
         assert_eq!(shared[1].derived_from.as_deref(), Some("lib"));
         // A package that used the native still depends on it, after it.
         assert_eq!(shared[2].resolved.dependencies, ["native_tool"]);
+    }
+
+    #[test]
+    fn the_libc_sysroot_comes_first_and_host_packages_depend_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "native_tool", &[], None);
+        write(dir.path(), "lib", &["native_tool"], Some("multiprocess"));
+        write(dir.path(), "libc", &[], None);
+        let book = RecipeBook::load(dir.path()).unwrap();
+        let opts = Options {
+            multiprocess: true,
+            ..Options::default()
+        };
+        let selection = book.select(&opts, target(false), target(false));
+        let with = with_libc_sysroot(&book, selection, "libc", target(false), dir.path()).unwrap();
+        let names: Vec<&str> = with.iter().map(|s| s.recipe.name.as_str()).collect();
+        assert_eq!(names, ["libc", "native_tool", "lib"]);
+        assert!(
+            with[1].resolved.dependencies.is_empty(),
+            "natives do not use it"
+        );
+        assert_eq!(with[2].resolved.dependencies, ["native_tool", "libc"]);
+        // Nothing else selected: the sysroot alone (cargo links against it).
+        let alone =
+            with_libc_sysroot(&book, Vec::new(), "libc", target(false), dir.path()).unwrap();
+        assert_eq!(alone.len(), 1);
+        let err = with_libc_sysroot(&book, Vec::new(), "glibc", target(false), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no recipe") && err.contains("NO_SYSROOT=1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::archive::{self, ArchiveError};
 use crate::cache::CachedBuild;
 use crate::fsutil::write_atomic;
 use crate::relocate::relocate;
-use crate::toolchain::{CargoSettings, Toolchain};
+use crate::toolchain::{CargoSettings, Toolchain, SYSROOT_DIR};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const CARGO_CONFIG_FILE: &str = "cargo-config.toml";
@@ -23,7 +23,7 @@ pub const ENV_FILE: &str = "env";
 /// Version of what `install` writes besides the packages (the manifest
 /// fields, `cargo-config.toml`, `env`). Bumping it rewrites every prefix on
 /// the next run without rebuilding any package.
-pub const INSTALL_FORMAT: u32 = 3;
+pub const INSTALL_FORMAT: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
@@ -65,7 +65,7 @@ pub struct Manifest {
     pub rust_target: String,
     pub prefix: PathBuf,
     pub final_build_id: String,
-    /// MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, DEBUG, LTO.
+    /// MULTIPROCESS, NO_QT, NO_WALLET, NO_ZMQ, NO_SYSROOT, DEBUG, LTO.
     pub options: BTreeMap<String, bool>,
     pub packages: Vec<InstalledPackage>,
     /// The host tools and flags, as written into the cargo config.
@@ -99,6 +99,12 @@ pub fn build_env(
 ) -> BTreeMap<String, String> {
     let target = host.rust_target.replace('-', "_");
     let pkgconfig = prefix.join("lib/pkgconfig").display().to_string();
+    // The libc sysroot's compile flags come first: every -sys crate's C
+    // and C++ (bitcoinconsensus) must see its headers, not this machine's.
+    let sysroot = host.sysroot.as_ref();
+    let root = prefix.join(SYSROOT_DIR);
+    let sysroot_cflags = sysroot.map_or(String::new(), |s| s.fill(&s.settings.cflags, &root));
+    let sysroot_cxxflags = sysroot.map_or(String::new(), |s| s.fill(&s.settings.cxxflags, &root));
     let mut env = BTreeMap::from([
         (
             "C1PZO_DEPENDS_PREFIX".to_string(),
@@ -110,6 +116,7 @@ pub fn build_env(
         (
             format!("CFLAGS_{target}"),
             join_flags(&[
+                &sysroot_cflags,
                 &host.flags.cppflags,
                 &host.cargo.cppflags,
                 &host.flags.cflags,
@@ -118,6 +125,7 @@ pub fn build_env(
         (
             format!("CXXFLAGS_{target}"),
             join_flags(&[
+                &sysroot_cxxflags,
                 &host.flags.cppflags,
                 &host.cargo.cppflags,
                 &host.flags.cxxflags,
@@ -144,7 +152,28 @@ pub fn build_env(
     for (key, on) in options {
         env.insert(format!("C1PZO_{key}"), if *on { "1" } else { "0" }.into());
     }
+    if let Some(s) = sysroot {
+        for (key, value) in &s.settings.env {
+            env.insert(key.clone(), s.fill(value, &root));
+        }
+        // For scripts and tests that look at the sysroot itself (e.g. to
+        // run a program under its glibc).
+        env.insert("C1PZO_SYSROOT".into(), root.display().to_string());
+    }
     env
+}
+
+/// The HOST's cargo settings as the prefix's cargo config writes them: the
+/// toolchain's, plus the libc sysroot's rustflags (the link against it).
+pub fn cargo_settings(prefix: &Path, host: &Toolchain) -> CargoSettings {
+    let mut cargo = host.cargo.clone();
+    if let Some(s) = &host.sysroot {
+        let root = prefix.join(SYSROOT_DIR);
+        cargo
+            .rustflags
+            .extend(s.settings.rustflags.iter().map(|f| s.fill(f, &root)));
+    }
+    cargo
 }
 
 fn toml_string(value: &str) -> String {

@@ -10,6 +10,7 @@ pub mod archive;
 pub mod build_id;
 pub mod builder;
 pub mod cache;
+pub mod debian;
 pub mod engine;
 pub mod fetch;
 pub mod fsutil;

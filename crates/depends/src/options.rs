@@ -21,6 +21,7 @@ const BOOL_KEYS: &[&str] = &[
     "NO_QT",
     "NO_WALLET",
     "NO_ZMQ",
+    "NO_SYSROOT",
     "DEBUG",
     "LTO",
     "V",
@@ -87,6 +88,10 @@ pub struct Options {
     pub no_qt: bool,
     pub no_wallet: bool,
     pub no_zmq: bool,
+    /// Build against the build machine's own libc instead of the HOST
+    /// toolchain's `[sysroot]` (its binaries then need this machine's glibc;
+    /// `cargo xtask dist` refuses it).
+    pub no_sysroot: bool,
     pub debug: bool,
     pub lto: bool,
     pub verbose: bool,
@@ -122,6 +127,7 @@ impl Default for Options {
             no_qt: false,
             no_wallet: false,
             no_zmq: false,
+            no_sysroot: false,
             debug: false,
             lto: false,
             verbose: false,
@@ -222,6 +228,7 @@ impl Options {
             no_qt: flag("NO_QT"),
             no_wallet: flag("NO_WALLET"),
             no_zmq: flag("NO_ZMQ"),
+            no_sysroot: flag("NO_SYSROOT"),
             debug: flag("DEBUG"),
             lto: flag("LTO"),
             verbose: flag("V"),
@@ -272,6 +279,7 @@ impl Options {
             ("NO_QT", self.no_qt),
             ("NO_WALLET", self.no_wallet),
             ("NO_ZMQ", self.no_zmq),
+            ("NO_SYSROOT", self.no_sysroot),
             ("DEBUG", self.debug),
             ("LTO", self.lto),
         ])

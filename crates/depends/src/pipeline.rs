@@ -52,7 +52,8 @@ pub struct PackageBuild<'a> {
     pub preimage: &'a Preimage,
     /// Every package it depends on, directly or not: (cached build, native).
     pub dependencies: Vec<(CachedBuild, bool)>,
-    pub source: PathBuf,
+    /// The verified source files, in the recipe's order.
+    pub sources: Vec<PathBuf>,
 }
 
 /// What is shared by all packages of a run.
@@ -230,8 +231,15 @@ pub fn build_package(
         }
         std::fs::create_dir_all(&dirs.sysroot).map_err(|e| e.to_string())
     })?;
-    runner.stage(Stage::Extract, |_| {
-        archive::extract_source(&pkg.source, &dirs.src).map_err(|e| e.to_string())
+    runner.stage(Stage::Extract, |r| {
+        // Each into the same folder, in order: a tarball with its top
+        // folder stripped, a .deb as the root it describes (its absolute
+        // links made relative to that folder).
+        for source in &pkg.sources {
+            r.note(&format!("extracting {}", source.display()));
+            archive::extract_source(source, &dirs.src).map_err(|e| e.to_string())?;
+        }
+        std::fs::create_dir_all(&dirs.src).map_err(|e| e.to_string())
     })?;
     if !recipe.patches.is_empty() {
         runner.stage(Stage::Patch, |r| {

@@ -38,15 +38,22 @@ impl Planned {
         &self.selected.recipe.name
     }
 
-    pub(crate) fn source_spec(&self) -> SourceSpec<'_> {
+    /// What to fetch for this package, in extraction order: one file, or
+    /// the `[[source]]` tables for its HOST's arch.
+    pub(crate) fn source_specs(&self) -> Vec<SourceSpec<'_>> {
         let r = &self.selected.recipe;
-        SourceSpec {
-            package: &r.name,
-            file_name: &r.file_name,
-            sha256: &r.sha256,
-            urls: &r.urls,
-            mirrors: &r.mirrors,
-        }
+        self.selected
+            .resolved
+            .sources
+            .iter()
+            .map(|s| SourceSpec {
+                package: &r.name,
+                file_name: &s.file_name,
+                sha256: &s.sha256,
+                urls: &s.urls,
+                mirrors: &s.mirrors,
+            })
+            .collect()
     }
 }
 
@@ -62,7 +69,11 @@ pub struct PlanEntry {
     /// newest cached build, or that there is none.
     pub reasons: Vec<String>,
     pub tarball: PathBuf,
+    /// The first source (the only one, but for `[[source]]` recipes).
     pub source: PathBuf,
+    /// Every source, in order.
+    pub sources: Vec<PathBuf>,
+    /// Whether all of them are present and verified.
     pub source_present: bool,
 }
 
@@ -120,7 +131,8 @@ impl Engine {
                     ),
                 }
             };
-            let spec = p.source_spec();
+            let specs = p.source_specs();
+            let sources: Vec<PathBuf> = specs.iter().map(|s| fetcher.path_of(s)).collect();
             entries.push(PlanEntry {
                 package: r.name.clone(),
                 version: r.version.clone(),
@@ -129,8 +141,9 @@ impl Engine {
                 action,
                 reasons,
                 tarball,
-                source: fetcher.path_of(&spec),
-                source_present: fetcher.is_present(&spec),
+                source: sources.first().cloned().unwrap_or_default(),
+                source_present: specs.iter().all(|s| fetcher.is_present(s)),
+                sources,
             });
         }
         Ok(entries)
@@ -217,8 +230,27 @@ pub(crate) fn plan_ids(
         if let Some(host) = &selected.derived_from {
             preimage.insert("derived from".into(), host.clone());
         }
+        let sources = &selected.resolved.sources;
         if !derived {
-            preimage.insert("source sha256".into(), recipe.sha256.clone());
+            match sources.as_slice() {
+                [] => {
+                    return Err(Error::Refused(format!(
+                        "{}: no [[source]] is for arch {} (HOST {}); add one, or leave this package out of that HOST",
+                        recipe.path.display(),
+                        toolchain.arch,
+                        toolchain.triple
+                    )))
+                }
+                // The key one-source recipes always had: their ids stay.
+                [only] => {
+                    preimage.insert("source sha256".into(), only.sha256.clone());
+                }
+                several => {
+                    for s in several {
+                        preimage.insert(format!("source {}", s.file_name), s.sha256.clone());
+                    }
+                }
+            }
         }
         for patch in recipe.patches.iter().filter(|_| !derived) {
             let path = recipe.patch_path(patch);

@@ -84,6 +84,42 @@ impl ProbeCache {
         Some(summary)
     }
 
+    /// The first line of `argv <arg>`'s standard output when it succeeds
+    /// (`gcc -print-file-name=include`), cached like [`Self::version`].
+    pub fn output(&mut self, argv: &[String], arg: &str) -> Option<String> {
+        let program = which(argv.first()?)?;
+        let meta = program.metadata().ok()?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let key = format!(
+            "{} {arg}|{}|{}|{}",
+            argv.join(" "),
+            program.display(),
+            meta.len(),
+            mtime
+        );
+        if let Some(hit) = self.entries.get(&key) {
+            return Some(hit.clone());
+        }
+        let output = Command::new(&program)
+            .args(&argv[1..])
+            .arg(arg)
+            .env("LC_ALL", "C")
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        self.entries.insert(key, first.clone());
+        self.dirty = true;
+        Some(first)
+    }
+
     /// Writes the cache back if it changed. Failure only costs speed, so it
     /// is reported to the caller to log, not to abort on.
     pub fn save(&mut self) -> std::io::Result<()> {

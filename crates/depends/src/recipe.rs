@@ -160,21 +160,52 @@ with_build_settings! {
     }
 }
 
+/// One pinned source file. A recipe has one, given by its top-level
+/// `file_name`, `sha256`, `urls` and `mirrors`, or several, given as
+/// `[[source]]` tables (the `.deb`s of a sysroot), each of which may be
+/// limited to one architecture.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Only for HOSTs of this toolchain `arch` (`x86_64`, `aarch64`), as
+    /// in `[[override]]`; none: every HOST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    pub file_name: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+}
+
 /// The file as written.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RecipeFile {
     version: String,
     /// The name the source is stored under in SOURCES_PATH (upstream's
-    /// `file_name`); lets two packages share one download.
-    file_name: String,
-    sha256: String,
+    /// `file_name`); lets two packages share one download. Absent when the
+    /// recipe lists `[[source]]` tables instead.
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    sha256: Option<String>,
     /// Primary download URLs, tried in order.
+    #[serde(default)]
     urls: Vec<String>,
     /// Tried after the URLs and FALLBACK_DOWNLOAD_PATH. `mirror://debian/...`
     /// is resolved from the machine's apt sources.
     #[serde(default)]
     mirrors: Vec<String>,
+    /// Several pinned files instead of the one above, each fetched, checked
+    /// and extracted (in order) like it.
+    #[serde(default, rename = "source")]
+    sources: Vec<Source>,
+    /// The Debian suite the `.deb` sources were pinned from (`bullseye`):
+    /// what `cargo xtask depends repin <package>` reads new pins from.
+    #[serde(default)]
+    debian_suite: Option<String>,
     /// The option that selects this package; none means "only as a
     /// dependency of a selected package".
     #[serde(default)]
@@ -202,8 +233,11 @@ pub struct Recipe {
     #[serde(skip)]
     pub path: PathBuf,
     pub version: String,
-    pub file_name: String,
-    pub sha256: String,
+    /// The one-source form (`None` with `[[source]]`). An `Option` of a
+    /// string serializes as the string, so the canonical JSON (and the
+    /// build id) of every one-source recipe is what it was.
+    pub file_name: Option<String>,
+    pub sha256: Option<String>,
     pub urls: Vec<String>,
     pub mirrors: Vec<String>,
     pub group: Option<Group>,
@@ -212,6 +246,12 @@ pub struct Recipe {
     pub from_host_build: Option<String>,
     pub build: Build,
     pub overrides: Vec<Override>,
+    /// `[[source]]`, every arch's. Left out of the canonical JSON when
+    /// empty (ids of existing recipes unchanged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debian_suite: Option<String>,
 }
 
 /// What an override is matched against.
@@ -226,6 +266,9 @@ pub struct Target<'a> {
 /// A recipe with the overrides for one target folded in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedBuild {
+    /// The source files for this target, in order: the one-source form's
+    /// file, or the `[[source]]` tables whose `arch` matches.
+    pub sources: Vec<Source>,
     pub builder: BuilderKind,
     pub steps: Steps,
     pub settings: BuildSettings,
@@ -279,22 +322,41 @@ impl Recipe {
                 "package name `{name}` (the file name) must be lowercase letters, digits and `_`"
             )));
         }
-        if file.sha256.len() != 64 || !file.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid(format!(
-                "sha256 `{}` is not 64 hex digits",
-                file.sha256
-            )));
-        }
-        if file.urls.is_empty() && file.mirrors.is_empty() {
-            return Err(invalid(
-                "no `urls` or `mirrors` to fetch the source from".into(),
-            ));
-        }
-        if file.file_name.contains('/') || file.file_name.is_empty() {
-            return Err(invalid(format!(
-                "file_name `{}` must be a plain file name",
-                file.file_name
-            )));
+        let one_source = file.file_name.is_some()
+            || file.sha256.is_some()
+            || !file.urls.is_empty()
+            || !file.mirrors.is_empty();
+        match (one_source, file.sources.is_empty()) {
+            (true, false) => {
+                return Err(invalid(
+                    "give the source either as file_name/sha256/urls/mirrors or as [[source]] tables, not both".into(),
+                ))
+            }
+            (false, true) => {
+                return Err(invalid(
+                    "no source: give file_name, sha256 and urls or mirrors, or [[source]] tables".into(),
+                ))
+            }
+            (true, true) => {
+                let (Some(file_name), Some(sha256)) = (&file.file_name, &file.sha256) else {
+                    return Err(invalid("the source needs both `file_name` and `sha256`".into()));
+                };
+                check_source(file_name, sha256, &file.urls, &file.mirrors).map_err(invalid)?;
+            }
+            (false, false) => {
+                let mut names = std::collections::BTreeSet::new();
+                for (i, source) in file.sources.iter().enumerate() {
+                    check_source(&source.file_name, &source.sha256, &source.urls, &source.mirrors)
+                        .map_err(|m| invalid(format!("[[source]] {}: {m}", i + 1)))?;
+                    if !names.insert(source.file_name.as_str()) {
+                        return Err(invalid(format!(
+                            "[[source]] {}: file_name `{}` is listed twice",
+                            i + 1,
+                            source.file_name
+                        )));
+                    }
+                }
+            }
         }
         match (file.build.builder, &file.build.steps) {
             (BuilderKind::Steps, None) => {
@@ -334,7 +396,7 @@ impl Recipe {
             path: path.to_path_buf(),
             version: file.version,
             file_name: file.file_name,
-            sha256: file.sha256.to_ascii_lowercase(),
+            sha256: file.sha256.map(|s| s.to_ascii_lowercase()),
             urls: file.urls,
             mirrors: file.mirrors,
             group: file.group,
@@ -343,6 +405,15 @@ impl Recipe {
             from_host_build: file.from_host_build,
             build: file.build,
             overrides: file.overrides,
+            sources: file
+                .sources
+                .into_iter()
+                .map(|s| Source {
+                    sha256: s.sha256.to_ascii_lowercase(),
+                    ..s
+                })
+                .collect(),
+            debian_suite: file.debian_suite,
         };
         for dep in recipe.all_dependencies() {
             if native && !dep.starts_with("native_") {
@@ -385,6 +456,25 @@ impl Recipe {
         patch_path(&self.patches_dir(), patch)
     }
 
+    /// The source files a HOST of `arch` needs, in order (empty when no
+    /// `[[source]]` is for it: `plan_ids` refuses that).
+    pub fn sources_for(&self, arch: &str) -> Vec<Source> {
+        if self.sources.is_empty() {
+            return vec![Source {
+                arch: None,
+                file_name: self.file_name.clone().unwrap_or_default(),
+                sha256: self.sha256.clone().unwrap_or_default(),
+                urls: self.urls.clone(),
+                mirrors: self.mirrors.clone(),
+            }];
+        }
+        self.sources
+            .iter()
+            .filter(|s| s.arch.as_deref().is_none_or(|a| a == arch))
+            .cloned()
+            .collect()
+    }
+
     /// Dependencies in the base recipe and in every override, for graph checks.
     pub fn all_dependencies(&self) -> impl Iterator<Item = &String> {
         self.dependencies
@@ -407,6 +497,7 @@ impl Recipe {
             }
         }
         ResolvedBuild {
+            sources: self.sources_for(target.arch),
             builder: self.build.builder,
             steps: self.build.steps.clone().unwrap_or_default(),
             settings,
@@ -450,6 +541,25 @@ impl Recipe {
                 .map(str::to_string)
         })
     }
+}
+
+/// The checks every source gets, one-source form or `[[source]]`.
+fn check_source(
+    file_name: &str,
+    sha256: &str,
+    urls: &[String],
+    mirrors: &[String],
+) -> Result<(), String> {
+    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("sha256 `{sha256}` is not 64 hex digits"));
+    }
+    if urls.is_empty() && mirrors.is_empty() {
+        return Err("no `urls` or `mirrors` to fetch the source from".into());
+    }
+    if file_name.contains('/') || file_name.is_empty() {
+        return Err(format!("file_name `{file_name}` must be a plain file name"));
+    }
+    Ok(())
 }
 
 fn patch_path(patches_dir: &Path, patch: &str) -> PathBuf {
@@ -608,6 +718,96 @@ cflags = ["-DDEBUG_FOO"]
         assert_eq!(a.canonical_json(), b.canonical_json());
         let c = parse(&GOOD.replace("-DWIN", "-DWIN2")).unwrap();
         assert_ne!(a.canonical_json(), c.canonical_json());
+    }
+
+    const DEBS: &str = r#"
+version = "2.31"
+debian_suite = "bullseye"
+
+[[source]]
+arch = "x86_64"
+file_name = "libc6_2.31_amd64.deb"
+sha256 = "05f7264da867b37f4c5ce49266b558ea1e81e05a9464f623152fca70f3550282"
+mirrors = ["mirror://debian/pool/main/g/glibc/libc6_2.31_amd64.deb"]
+
+[[source]]
+arch = "aarch64"
+file_name = "libc6_2.31_arm64.deb"
+sha256 = "BAAA9AA184E2F21738C5819055E6740CC5B22F198E3F416E33F82B40FF6933D8"
+mirrors = ["mirror://debian/pool/main/g/glibc/libc6_2.31_arm64.deb"]
+
+[[source]]
+file_name = "common_1.0_all.deb"
+sha256 = "e3be603bd12377bb90fcfb0f2048ca3a81c886e49d6f09945b82159d1c54f7b2"
+mirrors = ["mirror://debian/pool/main/c/common/common_1.0_all.deb"]
+
+[build]
+builder = "steps"
+[build.steps]
+stage = [["cp", "-a", "{src_dir}", "{staging_dir}{prefix}/sysroot"]]
+"#;
+
+    #[test]
+    fn sources_are_chosen_per_arch_in_order() {
+        let recipe = parse(DEBS).unwrap();
+        let names = |arch: &str| -> Vec<String> {
+            recipe
+                .sources_for(arch)
+                .into_iter()
+                .map(|s| s.file_name)
+                .collect()
+        };
+        assert_eq!(
+            names("x86_64"),
+            ["libc6_2.31_amd64.deb", "common_1.0_all.deb"]
+        );
+        assert_eq!(
+            names("aarch64"),
+            ["libc6_2.31_arm64.deb", "common_1.0_all.deb"]
+        );
+        assert_eq!(names("riscv64"), ["common_1.0_all.deb"]);
+        // Hashes are compared in lowercase, as the one-source form's.
+        assert!(recipe.sources[1].sha256.starts_with("baaa9aa1"));
+        let one = parse(GOOD).unwrap().sources_for("x86_64");
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].file_name, "foo-1.0.tar.gz");
+    }
+
+    #[test]
+    fn one_source_recipes_keep_their_canonical_form() {
+        // The build id hashes this JSON: adding [[source]] support must not
+        // rebuild every existing package.
+        let json = parse(GOOD).unwrap().canonical_json();
+        assert!(
+            json.contains(r#""file_name":"foo-1.0.tar.gz","sha256":"07167580"#),
+            "{json}"
+        );
+        assert!(
+            !json.contains("sources") && !json.contains("debian_suite"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn both_source_forms_or_none_are_rejected() {
+        let both = DEBS.replace(
+            "version = \"2.31\"",
+            "version = \"2.31\"\nfile_name = \"x.tar.gz\"",
+        );
+        let err = parse(&both).unwrap_err().to_string();
+        assert!(err.contains("not both"), "{err}");
+        let twice = DEBS.replace(
+            "libc6_2.31_arm64.deb\"\nsha256",
+            "libc6_2.31_amd64.deb\"\nsha256",
+        );
+        let err = parse(&twice).unwrap_err().to_string();
+        assert!(
+            err.contains("[[source]] 2: file_name `libc6_2.31_amd64.deb` is listed twice"),
+            "{err}"
+        );
+        let bad = DEBS.replace("BAAA9AA1", "zz");
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(err.contains("[[source]] 2: sha256"), "{err}");
     }
 
     #[test]

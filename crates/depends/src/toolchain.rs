@@ -36,6 +36,15 @@ pub enum ToolchainError {
     },
     #[error("{}", missing_message(.0))]
     MissingTools(Vec<MissingTool>),
+    #[error(
+        "HOST={host}: `{cc} -print-file-name=include` gave `{got}`, not the compiler's header folder, \
+         which the [sysroot] flags need ({{gcc_include}}); or build without the sysroot: NO_SYSROOT=1"
+    )]
+    SysrootProbe {
+        host: String,
+        cc: String,
+        got: String,
+    },
 }
 
 /// A program the run needs and could not find on PATH.
@@ -149,6 +158,60 @@ pub struct CargoSettings {
     pub env: BTreeMap<String, String>,
 }
 
+/// Where the sysroot package's files are, under a prefix or a private
+/// sysroot: `depends/<HOST>/sysroot/`.
+pub const SYSROOT_DIR: &str = "sysroot";
+
+/// `[sysroot]`: the C library (and C++ runtime) this HOST's programs are
+/// compiled and linked against instead of the build machine's, so that
+/// they run on older systems (Linux: at most GLIBC_2.31, Bitcoin Core's
+/// floor). A depends package provides the files (`package`, installed in
+/// [`SYSROOT_DIR`]); every other host package depends on it and gets these
+/// flags, and the cargo config passes them on to rustc and the cc crate.
+/// In the flags, `{target_sysroot}` is where that package's files are (a
+/// package's private sysroot while depends builds it, the prefix's
+/// `sysroot/` for cargo) and `{gcc_include}` the compiler's own header
+/// folder (`$CC -print-file-name=include`), which `-nostdinc` drops. Off
+/// with NO_SYSROOT=1.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysrootSettings {
+    pub package: String,
+    /// Compiling C (`CFLAGS`, `CFLAGS_<target>`).
+    #[serde(default)]
+    pub cflags: String,
+    /// Compiling C++ (`CXXFLAGS`, `CXXFLAGS_<target>`).
+    #[serde(default)]
+    pub cxxflags: String,
+    /// Linking C/C++ built by depends (`LDFLAGS`).
+    #[serde(default)]
+    pub ldflags: String,
+    /// Added to `[cargo] rustflags` (rustc links the executables).
+    #[serde(default)]
+    pub rustflags: Vec<String>,
+    /// Added to the cargo config's `[env]` (`CXXSTDLIB_STATIC_<target>`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// A HOST's sysroot in use: the settings and the probed header folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sysroot {
+    pub settings: SysrootSettings,
+    pub gcc_include: String,
+}
+
+impl Sysroot {
+    /// `text` with `{target_sysroot}` = `root` and `{gcc_include}` filled in.
+    pub fn fill(&self, text: &str, root: &Path) -> String {
+        crate::recipe::substitute(text, &|name| match name {
+            "target_sysroot" => Some(root.display().to_string()),
+            "gcc_include" => Some(self.gcc_include.clone()),
+            _ => None,
+        })
+    }
+}
+
 /// How tests run this host's executables on the build machine when they
 /// cannot run natively. Outside every build id: it changes nothing built.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -215,6 +278,10 @@ pub struct ToolchainFile {
     /// run natively.
     #[serde(default)]
     pub test: Option<TestSettings>,
+    /// The libc sysroot its host packages and executables are built
+    /// against; absent: the build machine's own headers and libraries.
+    #[serde(default)]
+    pub sysroot: Option<SysrootSettings>,
 }
 
 /// Every toolchain file, by triple and alias.
@@ -299,6 +366,8 @@ pub struct Toolchain {
     pub flags: Flags,
     pub cargo: CargoSettings,
     pub test: Option<TestSettings>,
+    /// Host role only, and not with NO_SYSROOT=1.
+    pub sysroot: Option<Sysroot>,
     /// sha256 over `preimage`.
     pub id: String,
     /// What the id hashes, entry by entry, so a plan can say what changed.
@@ -434,6 +503,36 @@ impl Toolchain {
         if role == Role::Host {
             preimage.insert("LTO".into(), options.lto.to_string());
         }
+        // Natives run here and use the machine's own libc.
+        let sysroot = match (&file.sysroot, role, options.no_sysroot) {
+            (Some(settings), Role::Host, false) => {
+                let (_, (cc, _), _) = &named[0];
+                let got = probes
+                    .output(cc, "-print-file-name=include")
+                    .unwrap_or_default();
+                if !Path::new(&got).is_absolute() {
+                    return Err(ToolchainError::SysrootProbe {
+                        host: file.triple.clone(),
+                        cc: cc.join(" "),
+                        got,
+                    });
+                }
+                // The templates, not filled-in paths: a private sysroot's
+                // path differs per run and must not reach the id. The
+                // sysroot's own files enter through its build id, as a
+                // dependency of every host package.
+                preimage.insert("sysroot package".into(), settings.package.clone());
+                preimage.insert("sysroot CFLAGS".into(), settings.cflags.clone());
+                preimage.insert("sysroot CXXFLAGS".into(), settings.cxxflags.clone());
+                preimage.insert("sysroot LDFLAGS".into(), settings.ldflags.clone());
+                preimage.insert("sysroot gcc_include".into(), got.clone());
+                Some(Sysroot {
+                    settings: settings.clone(),
+                    gcc_include: got,
+                })
+            }
+            _ => None,
+        };
         let id = crate::build_id::hash_entries(&preimage);
 
         let [cc, cxx, ar, ranlib, strip] = named.map(|(_, (argv, _), _)| argv);
@@ -451,6 +550,7 @@ impl Toolchain {
             flags,
             cargo: file.cargo.clone(),
             test: file.test.clone(),
+            sysroot,
             id,
             preimage,
         })

@@ -346,3 +346,61 @@ fn two_runs_at_once_build_each_package_once() {
     );
     assert!(fx.prefix(HOST).join("lib/libfoo.a").is_file());
 }
+
+/// The glibc sysroot's .debs come from a Debian mirror, which deletes a
+/// version when a newer one replaces it: the error names the Debian
+/// package and the pinned version, and says how to re-pin or keep the pin.
+#[test]
+fn a_pinned_deb_gone_from_the_mirror_names_package_version_and_how_to_repin() {
+    use support::debs::{add_sysroot, deb, Item, ServedDeb};
+    let fx = Fixture::new();
+    fx.set_sysroot_table(
+        HOST,
+        "package = \"glibc_sysroot\"\ncflags = \"-isystem {target_sysroot}/usr/include\"\n",
+    );
+    let debs = vec![
+        ServedDeb {
+            arch: "x86_64",
+            file_name: "libc6_2.31-13+deb11u11_amd64.deb".into(),
+            bytes: deb(&[("usr/include/a.h", Item::File(b""))]),
+        },
+        ServedDeb {
+            arch: "x86_64",
+            file_name: "libgcc-s1_10.2.1-6_amd64.deb".into(),
+            bytes: deb(&[("usr/include/b.h", Item::File(b""))]),
+        },
+    ];
+    add_sysroot(&fx, &debs);
+    // The mirror moved on: the pinned libc6 is gone (404), the rest is there.
+    let gone = format!("debian/{}", debs[0].pool_path());
+    fx.server.serve_status(&gone, 404);
+    fx.add(&Package::c_library("foo", &[], None));
+    let mut engine = fx.engine(&["NO_SYSROOT=0"]).unwrap();
+    fx.use_test_mirror(&mut engine);
+    let log = support::packages::Recorder::default();
+    let err = engine.run(&log).unwrap_err().to_string();
+    for expected in [
+        "could not fetch libc6_2.31-13+deb11u11_amd64.deb for glibc_sysroot",
+        "the recipe pins Debian package libc6 version 2.31-13+deb11u11 (amd64)",
+        "HTTP 404",
+        "cargo xtask depends repin glibc_sysroot",
+        "FALLBACK_DOWNLOAD_PATH",
+        &sha256_hex(&debs[0].bytes),
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(err.contains(&fx.server.url(&gone)), "{err}");
+    assert!(!fx.prefix(HOST).exists(), "nothing is installed");
+
+    // A mirror that fails (5xx) has not dropped anything: the plain
+    // message, no advice to re-pin.
+    fx.server.serve_status(&gone, 503);
+    let mut engine = fx.engine(&["NO_SYSROOT=0"]).unwrap();
+    fx.use_test_mirror(&mut engine);
+    let err = engine.run(&log).unwrap_err().to_string();
+    assert!(
+        err.contains("every source failed") && err.contains("HTTP 503"),
+        "{err}"
+    );
+    assert!(!err.contains("repin"), "{err}");
+}

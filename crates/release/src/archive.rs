@@ -254,6 +254,29 @@ pub fn write_zip(tree: &Tree, epoch: u64, out: &Path) -> Result<(), ArchiveError
     })
 }
 
+/// Unpacks a release archive (`.tar.gz` or `.zip`) into `dest`, keeping
+/// the executables' modes: what a user does with a download, and what the
+/// smoke tests run from.
+pub fn unpack(archive: &Path, dest: &Path) -> Result<(), ArchiveError> {
+    std::fs::create_dir_all(dest).map_err(io(dest))?;
+    let file = File::open(archive).map_err(io(archive))?;
+    if archive.extension().is_some_and(|e| e == "zip") {
+        let mut zip =
+            zip::ZipArchive::new(BufReader::new(file)).map_err(|source| ArchiveError::Zip {
+                out: archive.to_path_buf(),
+                source,
+            })?;
+        zip.extract(dest).map_err(|source| ArchiveError::Zip {
+            out: archive.to_path_buf(),
+            source,
+        })
+    } else {
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
+        tar.set_preserve_permissions(true);
+        tar.unpack(dest).map_err(io(archive))
+    }
+}
+
 /// Writes through `write` into `<out>.partial`, flushes it to disk and
 /// renames it to `out`.
 fn write_atomically(
@@ -399,6 +422,31 @@ mod tests {
             "{time:?}"
         );
         assert_eq!((time.hour(), time.minute(), time.second()), (22, 13, 20));
+    }
+
+    #[test]
+    fn an_archive_unpacks_to_its_files_with_their_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tree = sample(dir.path());
+        for name in ["out.tar.gz", "out.zip"] {
+            let out = dir.path().join(name);
+            if name.ends_with("zip") {
+                write_zip(&tree, 1_700_000_000, &out).unwrap();
+            } else {
+                write_tar_gz(&tree, 1_700_000_000, &out).unwrap();
+            }
+            let dest = dir.path().join(format!("unpacked-{name}"));
+            unpack(&out, &dest).unwrap();
+            let exe = dest.join("c1pzo-1.0/bin/c1pzod");
+            assert_eq!(std::fs::read(&exe).unwrap(), b"\x7fELF pretend", "{name}");
+            let mode = std::fs::metadata(&exe).unwrap().permissions().mode();
+            assert_eq!(mode & 0o111, 0o111, "{name}: {mode:o}");
+            assert_eq!(
+                std::fs::read_to_string(dest.join("c1pzo-1.0/README.md")).unwrap(),
+                "hello\n"
+            );
+        }
     }
 
     #[test]

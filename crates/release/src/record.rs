@@ -15,10 +15,18 @@ use crate::utc::UtcTime;
 pub struct DependsPackage {
     pub name: String,
     pub version: String,
-    /// The sha256 of its pinned source archive (the recipe's).
-    pub source_sha256: String,
+    /// Its pinned source files for this host (one archive, or the `.deb`s
+    /// of a sysroot), as the recipe pins them.
+    pub sources: Vec<SourceFile>,
     /// Its build id (the hash of every input of its build).
     pub build_id: String,
+}
+
+/// One pinned source file of a depends package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub file_name: String,
+    pub sha256: String,
 }
 
 /// Everything `BUILDINFO` says.
@@ -69,9 +77,15 @@ impl BuildInfo {
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         for package in packages {
             lines.push(format!(
-                "Depends-Package: {} {} source-sha256={} build-id={}",
-                package.name, package.version, package.source_sha256, package.build_id
+                "Depends-Package: {} {} build-id={}",
+                package.name, package.version, package.build_id
             ));
+            for source in &package.sources {
+                lines.push(format!(
+                    "Depends-Source: {} {} sha256={}",
+                    package.name, source.file_name, source.sha256
+                ));
+            }
         }
         lines.join("\n") + "\n"
     }
@@ -133,16 +147,38 @@ pub fn sbom(
     let mut depends: Vec<&DependsPackage> = depends.iter().collect();
     depends.sort_by(|a, b| a.name.cmp(&b.name));
     for package in depends {
-        let purl = format!("pkg:generic/{}@{}", package.name, package.version);
-        components.push(json!({
-            "type": "library",
-            "bom-ref": purl,
-            "name": package.name,
-            "version": package.version,
-            "purl": purl,
-            "hashes": [{ "alg": "SHA-256", "content": package.source_sha256 }],
-            "properties": [{ "name": "c1pzo:depends:build-id", "value": package.build_id }],
-        }));
+        let properties = json!([
+            { "name": "c1pzo:depends:package", "value": package.name },
+            { "name": "c1pzo:depends:build-id", "value": package.build_id },
+        ]);
+        for source in &package.sources {
+            // A Debian package names itself: `<package>_<version>_<arch>.deb`.
+            let deb = source.file_name.strip_suffix(".deb").and_then(|stem| {
+                let mut parts = stem.splitn(3, '_');
+                Some((parts.next()?, parts.next()?, parts.next()?))
+            });
+            let (name, version, purl) = match deb {
+                Some((name, version, arch)) => (
+                    name.to_string(),
+                    version.to_string(),
+                    format!("pkg:deb/debian/{name}@{version}?arch={arch}"),
+                ),
+                None => (
+                    package.name.clone(),
+                    package.version.clone(),
+                    format!("pkg:generic/{}@{}", package.name, package.version),
+                ),
+            };
+            components.push(json!({
+                "type": "library",
+                "bom-ref": purl,
+                "name": name,
+                "version": version,
+                "purl": purl,
+                "hashes": [{ "alg": "SHA-256", "content": source.sha256 }],
+                "properties": properties,
+            }));
+        }
     }
     let mut document = json!({
         "bomFormat": "CycloneDX",
@@ -210,9 +246,23 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
         DependsPackage {
             name: "capnp".into(),
             version: "1.1.0".into(),
-            source_sha256: "07167580e563f5e821e3b2af1c238c16ec7181612650c5901330fa9a0da50939"
-                .into(),
+            sources: vec![SourceFile {
+                file_name: "capnproto-cxx-1.1.0.tar.gz".into(),
+                sha256: "07167580e563f5e821e3b2af1c238c16ec7181612650c5901330fa9a0da50939".into(),
+            }],
             build_id: "b69e81334d9b".into(),
+        }
+    }
+
+    fn sysroot() -> DependsPackage {
+        DependsPackage {
+            name: "glibc_sysroot".into(),
+            version: "2.31".into(),
+            sources: vec![SourceFile {
+                file_name: "libc6_2.31-13+deb11u11_amd64.deb".into(),
+                sha256: "05f7264da867b37f4c5ce49266b558ea1e81e05a9464f623152fca70f3550282".into(),
+            }],
+            build_id: "0a1b2c".into(),
         }
     }
 
@@ -223,7 +273,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
             "x86_64-pc-linux-gnu",
             1_700_000_000,
             LOCK,
-            &[capnp()],
+            &[capnp(), sysroot()],
         )
         .unwrap();
         let document: Value = serde_json::from_str(&text).unwrap();
@@ -232,7 +282,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
         let components = document["components"].as_array().unwrap();
         assert_eq!(
             components.len(),
-            2,
+            3,
             "the workspace member is left out: {text}"
         );
         assert_eq!(components[0]["purl"], "pkg:cargo/serde@1.0.219");
@@ -241,6 +291,11 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
             "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
         );
         assert_eq!(components[1]["purl"], "pkg:generic/capnp@1.1.0");
+        assert_eq!(
+            components[2]["purl"],
+            "pkg:deb/debian/libc6@2.31-13+deb11u11?arch=amd64"
+        );
+        assert_eq!(components[2]["properties"][0]["value"], "glibc_sysroot");
         // Same inputs, same bytes; another epoch, another serial number.
         assert_eq!(
             text,
@@ -249,7 +304,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
                 "x86_64-pc-linux-gnu",
                 1_700_000_000,
                 LOCK,
-                &[capnp()]
+                &[capnp(), sysroot()]
             )
             .unwrap()
         );
@@ -259,7 +314,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
                 "x86_64-pc-linux-gnu",
                 1_700_000_001,
                 LOCK,
-                &[capnp()],
+                &[capnp(), sysroot()],
             )
             .unwrap(),
         )
@@ -307,7 +362,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
             "{text}"
         );
         assert!(text.ends_with(
-            "Depends-Package: capnp 1.1.0 source-sha256=07167580e563f5e821e3b2af1c238c16ec7181612650c5901330fa9a0da50939 build-id=b69e81334d9b\n"
+            "Depends-Package: capnp 1.1.0 build-id=b69e81334d9b\nDepends-Source: capnp capnproto-cxx-1.1.0.tar.gz sha256=07167580e563f5e821e3b2af1c238c16ec7181612650c5901330fa9a0da50939\n"
         ), "{text}");
     }
 }

@@ -7,11 +7,14 @@
 //!
 //! The pieces: [`git`] (what the commit says: id, epoch, tracked files),
 //! [`release_build`] (cargo with every path remapped and the epoch set),
-//! [`stage`] (the archive's folder, debug info split off), and the
-//! `release` crate, which writes and checks everything.
+//! [`stage`] (the archive's folder, debug info split off), [`smoke`] (the
+//! archive unpacked and run), and the `release` crate, which writes and
+//! checks everything.
 
 mod git;
 mod release_build;
+mod reproduce;
+mod smoke;
 mod stage;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +23,7 @@ use anyhow::{bail, Context, Result};
 use depends::toolchain::{ToolchainFile, Toolchains};
 use release::archive::{self, Tree};
 use release::policy::{self, Report};
-use release::record::{self, BuildInfo, DependsPackage};
+use release::record::{self, BuildInfo, DependsPackage, SourceFile};
 use release::sums::{self, Sums};
 
 use crate::depends_cmd::{self, DependsArgs};
@@ -41,6 +44,16 @@ pub struct DistArgs {
     /// The folder releases go in (default: dist/ in the repository).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Make the release twice, in two clones at different paths with
+    /// different umask, time zone, locale and job count (the second with
+    /// an empty depends build cache), and compare every file.
+    #[arg(long)]
+    pub check_reproducible: bool,
+    /// Skip the smoke test of the unpacked archive (the second build of
+    /// --check-reproducible: its archives are compared with the first's,
+    /// which was tested).
+    #[arg(long, hide = true)]
+    pub no_smoke: bool,
     /// Release another checkout (tests).
     #[arg(long, hide = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -50,6 +63,15 @@ pub fn run(args: DistArgs) -> Result<()> {
     match args.words.first().map(String::as_str) {
         Some("check") => check(&args.words[1..]),
         Some("verify") => verify(&args.words[1..]),
+        _ if args.check_reproducible => {
+            let root = args.root.clone().unwrap_or_else(crate::repo_root);
+            let timings = reproduce::run(&root, &args)?;
+            eprintln!(
+                "first build {:.0} s, second build {:.0} s",
+                timings.first, timings.second
+            );
+            Ok(())
+        }
         _ => {
             let root = args.root.clone().unwrap_or_else(crate::repo_root);
             let release = make(&root, &args)?;
@@ -197,6 +219,9 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     };
     write(&main, &names.binaries)?;
     write(&debug, &names.debug)?;
+    if !args.no_smoke {
+        smoke::run(root, &host, &dir.join(&names.binaries), &top, &work)?;
+    }
 
     let mut source_tree = Tree::new();
     for file in &source.files {
@@ -208,7 +233,7 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     }
     archive::write_tar_gz(&source_tree, source.epoch, &dir.join(&names.source))?;
 
-    let packages = depends_packages(root, &depends.manifest)?;
+    let packages = depends_packages(root, &depends.manifest, &host.arch)?;
     let info = BuildInfo {
         version: version.clone(),
         commit: source.commit.clone(),
@@ -324,10 +349,12 @@ fn workspace_version(root: &Path) -> Result<String> {
         .with_context(|| format!("{}: no [package] version", path.display()))
 }
 
-/// Each installed depends package with its recipe's source hash.
+/// Each installed depends package with the source files its recipe pins
+/// for the host's `arch`.
 fn depends_packages(
     root: &Path,
     manifest: &depends::install::Manifest,
+    arch: &str,
 ) -> Result<Vec<DependsPackage>> {
     manifest
         .packages
@@ -335,23 +362,32 @@ fn depends_packages(
         .map(|package| {
             let path = root.join("recipes").join(format!("{}.toml", package.name));
             let recipe = depends::recipe::Recipe::from_file(&path)?;
+            let sources = recipe
+                .sources_for(arch)
+                .into_iter()
+                .map(|source| SourceFile {
+                    file_name: source.file_name,
+                    sha256: source.sha256,
+                })
+                .collect();
             Ok(DependsPackage {
                 name: package.name.clone(),
                 version: package.version.clone(),
-                source_sha256: recipe.sha256,
+                sources,
                 build_id: package.build_id.clone(),
             })
         })
         .collect()
 }
 
-fn depends_args(words: &[String]) -> DependsArgs {
+pub(crate) fn depends_args(words: &[String]) -> DependsArgs {
     DependsArgs {
         words: words.to_vec(),
         dry_run: false,
         offline: false,
         json: false,
         jobs: None,
+        write: false,
         keep: 3,
         root: None,
     }

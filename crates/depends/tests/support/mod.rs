@@ -1,6 +1,7 @@
 //! Shared helpers of the depends engine tests: a local HTTP server with
-//! injected faults and synthetic C packages.
+//! injected faults, synthetic C packages and synthetic Debian packages.
 
+pub mod debs;
 pub mod http_server;
 pub mod nginx;
 pub mod packages;

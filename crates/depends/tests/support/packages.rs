@@ -279,8 +279,13 @@ impl Fixture {
     }
 
     /// Options from `args`, with `env` standing in for the environment.
+    /// The shipped Linux toolchains build against the glibc sysroot, whose
+    /// .debs these tests do not serve: off, unless a test gives NO_SYSROOT.
     pub fn options_env(args: &[&str], env: &[(&str, &str)]) -> Options {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if !args.iter().any(|a| a.starts_with("NO_SYSROOT=")) {
+            args.push("NO_SYSROOT=1".into());
+        }
         let lookup = |key: &str| {
             env.iter()
                 .find(|(k, _)| *k == key)
@@ -315,6 +320,23 @@ impl Fixture {
         let recorder = Recorder::default();
         let result = self.engine_env(args, env).and_then(|e| e.run(&recorder));
         (result, recorder)
+    }
+
+    /// Replaces the `[sysroot]` table of the copied toolchain of `host`
+    /// (the last table of the shipped Linux ones) with `table`.
+    pub fn set_sysroot_table(&self, host: &str, table: &str) {
+        let path = self.root().join("toolchains").join(format!("{host}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept = text.split("\n[sysroot]").next().unwrap();
+        // Comments just above the table go too; harmless.
+        std::fs::write(&path, format!("{kept}\n[sysroot]\n{table}")).unwrap();
+    }
+
+    /// Points `mirror://debian/...` of `engine` at this fixture's server,
+    /// under `debian/`.
+    pub fn use_test_mirror(&self, engine: &mut Engine) {
+        engine.mirrors =
+            depends::mirror::MirrorResolver::with_debian_bases(vec![self.server.url("debian")]);
     }
 
     pub fn prefix(&self, host: &str) -> PathBuf {

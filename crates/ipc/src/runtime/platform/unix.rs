@@ -1,7 +1,7 @@
 //! The IPC runtime's unix side: `socketpair(2)` and descriptor 3 for a
 //! spawned child, SIGINT left to the parent, unix-domain sockets, `gettid`.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -49,6 +49,31 @@ pub struct Handoff {
     _theirs: OwnedFd,
 }
 
+/// Marks every descriptor from `first` on close-on-exec, between fork and
+/// exec (async-signal-safe calls only). close_range(2) does it at once
+/// with CLOSE_RANGE_CLOEXEC, called by number: glibc wraps it only since
+/// 2.34, newer than the releases' glibc 2.31 floor. Kernels before 5.11
+/// (Debian 11 runs 5.10) refuse the flag: then each descriptor up to the
+/// process's limit is marked in turn, closed ones failing harmlessly.
+unsafe fn mark_close_on_exec_from(first: RawFd) {
+    let all = libc::syscall(
+        libc::SYS_close_range,
+        first as libc::c_uint,
+        libc::c_uint::MAX,
+        libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+    );
+    if all == 0 {
+        return;
+    }
+    let limit = match libc::sysconf(libc::_SC_OPEN_MAX) {
+        n if n > 0 => n.min(1 << 20) as RawFd,
+        _ => 1024,
+    };
+    for fd in first..limit {
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+}
+
 impl Handoff {
     /// Arranges for `command`'s child to receive `theirs`.
     pub fn prepare(command: &mut Command, theirs: PairStream) -> std::io::Result<Handoff> {
@@ -68,14 +93,7 @@ impl Handoff {
                 }
                 // Marked close-on-exec rather than closed now, so std's own
                 // pipe that reports a failed exec keeps working.
-                if libc::close_range(
-                    CHILD_FD as u32 + 1,
-                    u32::MAX,
-                    libc::CLOSE_RANGE_CLOEXEC as i32,
-                ) == -1
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
+                mark_close_on_exec_from(CHILD_FD + 1);
                 Ok(())
             });
         }
