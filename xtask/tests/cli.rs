@@ -121,7 +121,11 @@ impl Tree {
         for key in depends::options::known_keys() {
             cmd.env_remove(key);
         }
-        cmd.env("C1PZO_NO_APT", "1")
+        // The synthetic packages build against this machine's libc: the
+        // tree has no glibc_sysroot recipe for the Linux toolchains'
+        // [sysroot] (the engine's own tests cover the sysroot).
+        cmd.env("NO_SYSROOT", "1")
+            .env("C1PZO_NO_APT", "1")
             .env("C1PZO_CACHE_HOME", self.dir.path().join("cache-home"))
             .env_remove("XDG_CACHE_HOME")
             .stdin(Stdio::null());

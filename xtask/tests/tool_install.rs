@@ -111,6 +111,9 @@ fn a_tool_installed_by_the_run_is_in_the_build_id_and_the_next_run_does_nothing(
             command.env_remove(key);
         }
         command
+            // The synthetic package builds against this machine's libc
+            // (the tree has no glibc_sysroot recipe).
+            .env("NO_SYSROOT", "1")
             .env("PATH", &bin)
             .env_remove("C1PZO_NO_APT")
             .env("C1PZO_CACHE_HOME", dir.path().join("cache-home"));

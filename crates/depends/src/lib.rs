@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod mirror;
 pub mod options;
 pub mod pipeline;
+pub mod placeholders;
 pub mod plan;
 pub mod probe;
 pub mod progress;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::options::Group;
+use crate::placeholders::placeholders_in;
+pub use crate::placeholders::substitute;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
@@ -587,37 +589,6 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn placeholders_in(text: &str) -> impl Iterator<Item = &str> {
-    text.split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-}
-
-/// Replaces `{name}` placeholders using `value_of`.
-pub fn substitute(text: &str, value_of: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after
-            .find('}')
-            .and_then(|end| value_of(&after[..end]).map(|v| (end, v)))
-        {
-            Some((end, value)) => {
-                out.push_str(&value);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,13 +779,5 @@ stage = [["cp", "-a", "{src_dir}", "{staging_dir}{prefix}/sysroot"]]
         let bad = DEBS.replace("BAAA9AA1", "zz");
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("[[source]] 2: sha256"), "{err}");
-    }
-
-    #[test]
-    fn substitute_replaces_known_and_keeps_others() {
-        let out = substitute("{prefix}/bin:{x}", &|name| {
-            (name == "prefix").then(|| "/p".into())
-        });
-        assert_eq!(out, "/p/bin:{x}");
     }
 }

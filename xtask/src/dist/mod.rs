@@ -156,6 +156,13 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     rustup::ensure_target(&host.rust_target)?;
     let depends = depends_cmd::run_in(root, depends_args(&words))?
         .context("depends did not install a prefix")?;
+    if host.sysroot.is_some() && depends.manifest.options.get("NO_SYSROOT") == Some(&true) {
+        bail!(
+            "HOST={}: NO_SYSROOT=1 builds against this machine's glibc, which a release must not \
+             need; make the release without it",
+            host.triple
+        );
+    }
 
     let dir = args
         .out
