@@ -47,6 +47,23 @@ pub struct DependsArgs {
     pub root: Option<std::path::PathBuf>,
 }
 
+impl DependsArgs {
+    /// A plain install run with these `KEY=VALUE` options, as `build`,
+    /// `test` and `dist` run depends before cargo.
+    pub fn with_options(words: &[String]) -> DependsArgs {
+        DependsArgs {
+            words: words.to_vec(),
+            dry_run: false,
+            offline: false,
+            json: false,
+            jobs: None,
+            write: false,
+            keep: 3,
+            root: None,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Action {
     Install,

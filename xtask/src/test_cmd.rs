@@ -81,7 +81,7 @@ pub fn run(args: TestArgs) -> Result<()> {
         emulator::prepare(&host)?
     };
     rustup::ensure_target(&host.rust_target)?;
-    let depends = depends_args(&selection.words);
+    let depends = DependsArgs::with_options(&selection.words);
     let report = depends_cmd::run_in(&root, depends)?.context("depends did not install")?;
     let config = report.prefix.join(depends::install::CARGO_CONFIG_FILE);
     // The build-machine crates build against the build machine's own
@@ -97,8 +97,8 @@ pub fn run(args: TestArgs) -> Result<()> {
             .cloned()
             .collect();
         words.push(format!("HOST={}", depends::toolchain::build_triple()));
-        let native_report =
-            depends_cmd::run_in(&root, depends_args(&words))?.context("depends did not install")?;
+        let native_report = depends_cmd::run_in(&root, DependsArgs::with_options(&words))?
+            .context("depends did not install")?;
         native_report
             .prefix
             .join(depends::install::CARGO_CONFIG_FILE)
@@ -215,19 +215,6 @@ fn join_features(product: &str, multiprocess: bool) -> String {
     }
 }
 
-fn depends_args(words: &[String]) -> DependsArgs {
-    DependsArgs {
-        words: words.to_vec(),
-        dry_run: false,
-        offline: false,
-        json: false,
-        jobs: None,
-        write: false,
-        keep: 3,
-        root: None,
-    }
-}
-
 /// The toolchain file of the selected HOST (the build machine's by
 /// default), refusing hosts whose executables cannot run here.
 fn host_toolchain(root: &Path, options: &Options) -> Result<ToolchainFile> {
@@ -267,7 +254,7 @@ fn functional_tests(root: &Path, multiprocess: bool) -> Result<Vec<String>> {
 /// Runs `depends MULTIPROCESS=1` and returns a shell in `root` whose PATH
 /// starts with the prefix's build-machine tools (for the benchmarks).
 pub fn shell_with_depends(root: &Path) -> Result<xshell::Shell> {
-    let report = depends_cmd::run_in(root, depends_args(&["MULTIPROCESS=1".into()]))?
+    let report = depends_cmd::run_in(root, DependsArgs::with_options(&["MULTIPROCESS=1".into()]))?
         .context("depends did not install")?;
     let sh = xshell::Shell::new()?;
     sh.change_dir(root);

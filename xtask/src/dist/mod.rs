@@ -154,7 +154,7 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     let version = workspace_version(root)?;
     apt::ensure(&apt::ci_packages()?)?;
     rustup::ensure_target(&host.rust_target)?;
-    let depends = depends_cmd::run_in(root, depends_args(&words))?
+    let depends = depends_cmd::run_in(root, DependsArgs::with_options(&words))?
         .context("depends did not install a prefix")?;
     if host.sysroot.is_some() && depends.manifest.options.get("NO_SYSROOT") == Some(&true) {
         bail!(
@@ -385,19 +385,6 @@ fn depends_packages(
             })
         })
         .collect()
-}
-
-pub(crate) fn depends_args(words: &[String]) -> DependsArgs {
-    DependsArgs {
-        words: words.to_vec(),
-        dry_run: false,
-        offline: false,
-        json: false,
-        jobs: None,
-        write: false,
-        keep: 3,
-        root: None,
-    }
 }
 
 fn remove_if_present(path: &Path) -> Result<()> {

@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use depends::toolchain::ToolchainFile;
 
-use crate::depends_cmd;
+use crate::depends_cmd::{self, DependsArgs};
 
 /// Unpacks `archive` under `work` and runs the smoke test against it.
 pub fn run(
@@ -34,7 +34,7 @@ pub fn run(
         "MULTIPROCESS=1".to_string(),
         format!("HOST={}", depends::toolchain::build_triple()),
     ];
-    let native_prefix = depends_cmd::run_in(root, super::depends_args(&words))?
+    let native_prefix = depends_cmd::run_in(root, DependsArgs::with_options(&words))?
         .context("depends did not install the build machine's prefix")?
         .prefix;
     let config = native_prefix.join(depends::install::CARGO_CONFIG_FILE);
