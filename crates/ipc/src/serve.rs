@@ -16,7 +16,7 @@ use crate::ipc_log;
 use crate::listen::{check_cookie, Listener};
 use crate::log::Level;
 use crate::proxy::Proxy;
-use crate::runtime::platform::{PairStream, UnixAcceptor};
+use crate::runtime::platform::{self, PairStream, UnixAcceptor};
 use crate::threads::context_thread;
 use crate::transport::SocketStream;
 use crate::wallet_loader::WalletLoaderServer;
@@ -354,7 +354,8 @@ pub fn init_bootstrap_with(
     }
 }
 
-/// Serves `Init` on a parent's socket until it hangs up. The calling
+/// Serves `Init` on a parent's socket until it hangs up (or, where the
+/// platform watches the parent itself, until it exits). The calling
 /// thread becomes the process's event loop, as a spawned child's main
 /// thread does in Bitcoin Core.
 pub fn serve_parent(stream: PairStream) -> std::io::Result<()> {
@@ -367,7 +368,16 @@ pub fn serve_parent_with(
     bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
 ) -> std::io::Result<()> {
     LoopHandle::block_on_here(|_loop| async move {
-        serve_stream(SocketStream::new(stream)?, bootstrap).await;
+        let stream = SocketStream::new(stream)?;
+        tokio::select! {
+            () = serve_stream(stream, bootstrap) => {}
+            () = platform::parent_exited() => {
+                ipc_log!(
+                    Level::Info,
+                    "IPC: parent process exited without closing its socket; leaving."
+                );
+            }
+        }
         Ok(())
     })?
 }

@@ -2,7 +2,9 @@
 //! libmultiprocess does: the child is `<exe> -ipcfd <N>` with exactly those
 //! arguments, holds one end of a connected socket pair (what the pair is
 //! and what `N` names is the [`platform`]'s business), ignores Ctrl-C (the
-//! parent decides when it stops) and exits when the parent's end closes.
+//! parent decides when it stops) and exits when the parent's end closes
+//! (or, where the platform can tell it apart, when the parent exits:
+//! [`platform::parent_exited`]).
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus};
@@ -72,7 +74,7 @@ pub fn spawn_with(
     })?;
     // Our copy of the child's end goes now: the child's exit must be the
     // socket's close.
-    if let Err(error) = handoff.complete(child.id()) {
+    if let Err(error) = handoff.complete(&child) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(ProcessError::Spawn {

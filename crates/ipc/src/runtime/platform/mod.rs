@@ -5,7 +5,8 @@
 //! - the connected socket pair a parent and the child it spawns talk over
 //!   ([`PairStream`], [`socket_pair`]), handing one end to the child
 //!   ([`Handoff`]: what `-ipcfd` carries) and taking it up there
-//!   ([`adopt`]);
+//!   ([`adopt`]), and, on Windows, watching the parent process itself
+//!   ([`parent_exited`]);
 //! - keeping a terminal's Ctrl-C away from a child, whose parent decides
 //!   when it stops ([`leave_interrupts_to_the_parent`]);
 //! - unix-domain listeners and clients for `-ipcbind=unix` and

@@ -105,10 +105,16 @@ impl Handoff {
         CHILD_FD.to_string()
     }
 
-    /// The child `_pid` is running with its end: ours closes.
-    pub fn complete(self, _pid: u32) -> std::io::Result<()> {
+    /// The child is running with its end: ours closes.
+    pub fn complete(self, _child: &std::process::Child) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Never resolves: on unix the kernel closes a dead parent's descriptors,
+/// so its socket's close always reaches the child, which is what ends it.
+pub async fn parent_exited() {
+    std::future::pending().await
 }
 
 /// Takes up the socket a parent handed this process as `-ipcfd=<value>`:

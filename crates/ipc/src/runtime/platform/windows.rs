@@ -13,17 +13,26 @@
 //! the base providers (Microsoft warns it may not with layered ones), but
 //! not under wine 8: the child's copy of the handle is valid and yet no
 //! socket to its Winsock (`WSAENOTSOCK`, the same for `DuplicateHandle`).
+//!
+//! After the socket's description the pipe carries a handle to the parent
+//! process that the parent put into the child's handle table, which the
+//! child waits on ([`parent_exited`]): a killed parent must end its child
+//! even where the socket's close never arrives. Under wine 8 it sometimes
+//! does not (the orphan's read stays pending in wineserver after the
+//! parent's kill -9); on Windows the process handle is the documented way
+//! to watch another process anyway.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::windows::io::AsRawHandle;
 use std::os::windows::io::{AsRawSocket, FromRawHandle, FromRawSocket, OwnedSocket, RawSocket};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::process::{Child, Command};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use windows_sys::Win32::Foundation::{
-    GetHandleInformation, SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT,
+    DuplicateHandle, GetHandleInformation, SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT,
 };
 use windows_sys::Win32::Networking::WinSock::{
     WSADuplicateSocketW, WSAGetLastError, WSASocketW, WSAStartup, FROM_PROTOCOL_INFO,
@@ -33,7 +42,9 @@ use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
 use windows_sys::Win32::Storage::FileSystem::{GetFileType, FILE_TYPE_PIPE};
 use windows_sys::Win32::System::Console::{SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT};
 use windows_sys::Win32::System::Pipes::CreatePipe;
-use windows_sys::Win32::System::Threading::GetCurrentThreadId;
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentThreadId, WaitForSingleObject, INFINITE, PROCESS_SYNCHRONIZE,
+};
 
 use crate::listen::AddressError;
 
@@ -126,27 +137,51 @@ impl Handoff {
     /// The `-ipcfd` value the child finds its end by: the number of the
     /// pipe handle it inherits.
     pub fn ipcfd_value(&self) -> String {
-        use std::os::windows::io::AsRawHandle;
         (self.read.as_raw_handle() as usize).to_string()
     }
 
-    /// Duplicates the socket for the spawned child `pid` and sends it the
-    /// description, then closes our copies.
-    pub fn complete(mut self, pid: u32) -> io::Result<()> {
+    /// Duplicates the socket for the spawned `child` and sends it the
+    /// description, then a handle to this process in the child's table,
+    /// and closes our copies.
+    pub fn complete(mut self, child: &Child) -> io::Result<()> {
         // SAFETY: WSAPROTOCOL_INFOW is plain data the call fills in.
         let mut info: WSAPROTOCOL_INFOW = unsafe { std::mem::zeroed() };
         // SAFETY: a socket we own and an out-pointer to `info`.
-        if unsafe { WSADuplicateSocketW(self.theirs.as_raw_socket() as _, pid, &mut info) } != 0 {
+        if unsafe { WSADuplicateSocketW(self.theirs.as_raw_socket() as _, child.id(), &mut info) }
+            != 0
+        {
             return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
         }
-        // SAFETY: `info` is plain data; its bytes are what the child reads.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (&info as *const WSAPROTOCOL_INFOW).cast::<u8>(),
-                std::mem::size_of::<WSAPROTOCOL_INFOW>(),
+        let mut ours_in_theirs: HANDLE = std::ptr::null_mut();
+        // SAFETY: the pseudo-handle of this process, duplicated (wait
+        // access only, not inheritable) into the child's handle table; the
+        // child owns the copy, whose number it reads below.
+        if unsafe {
+            DuplicateHandle(
+                GetCurrentProcess(),
+                GetCurrentProcess(),
+                child.as_raw_handle(),
+                &mut ours_in_theirs,
+                PROCESS_SYNCHRONIZE,
+                0,
+                0,
             )
-        };
-        self.write.write_all(bytes)
+        } == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        let mut message = plain_bytes(&info).to_vec();
+        message.extend_from_slice(&(ours_in_theirs as u64).to_le_bytes());
+        self.write.write_all(&message)
+    }
+}
+
+/// The bytes of a plain-data Windows structure.
+fn plain_bytes<T>(value: &T) -> &[u8] {
+    // SAFETY: only called with plain-data structures (no padding that
+    // matters, no pointers the reader follows), read as their bytes.
+    unsafe {
+        std::slice::from_raw_parts((value as *const T).cast::<u8>(), std::mem::size_of::<T>())
     }
 }
 
@@ -195,7 +230,11 @@ pub fn adopt(value: &str) -> Result<PairStream, String> {
     };
     pipe.read_exact(buffer)
         .map_err(|e| format!("no socket came from the parent on that handle: {e}"))?;
+    let mut parent = [0u8; 8];
+    pipe.read_exact(&mut parent)
+        .map_err(|e| format!("no parent handle came after the socket: {e}"))?;
     drop(pipe);
+    watch_parent(u64::from_le_bytes(parent) as usize as HANDLE);
     start_winsock()?;
     // SAFETY: `info` is what WSADuplicateSocketW wrote for this process.
     let socket = unsafe {
@@ -217,6 +256,45 @@ pub fn adopt(value: &str) -> Result<PairStream, String> {
     }
     // SAFETY: a socket just made for this process, owned from here on.
     Ok(unsafe { TcpStream::from_raw_socket(socket as RawSocket) })
+}
+
+/// Set once the parent this process serves has exited.
+static PARENT_EXITED: OnceLock<tokio::sync::watch::Receiver<bool>> = OnceLock::new();
+
+/// Starts a thread that waits on `parent` (a process handle the parent
+/// put in our table) and reports its exit to [`parent_exited`].
+fn watch_parent(parent: HANDLE) {
+    let (exited, receiver) = tokio::sync::watch::channel(false);
+    if PARENT_EXITED.set(receiver).is_err() {
+        return;
+    }
+    let parent = parent as usize;
+    let watcher = std::thread::Builder::new()
+        .name("parent-watch".into())
+        .spawn(move || {
+            // SAFETY: a handle this process owns and never closes.
+            unsafe { WaitForSingleObject(parent as HANDLE, INFINITE) };
+            let _ = exited.send(true);
+        });
+    // Without the thread a killed parent is still seen by the socket's
+    // close, as on unix; nothing to report.
+    drop(watcher);
+}
+
+/// Resolves when the parent process that spawned this one has exited;
+/// never, in a process that was not spawned with a hand-off.
+pub async fn parent_exited() {
+    match PARENT_EXITED.get() {
+        Some(receiver) => {
+            let mut receiver = receiver.clone();
+            if receiver.wait_for(|exited| *exited).await.is_err() {
+                // No watcher thread could start: the socket's close is
+                // left to say it, as on unix.
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Winsock must be started before a handle from elsewhere can be asked
