@@ -69,6 +69,20 @@ pub fn ensure(packages: &[String]) -> Result<()> {
     )
 }
 
+/// Fails naming the install command when any of `packages` is missing;
+/// installs nothing (an offline release).
+pub fn require(packages: &[String]) -> Result<()> {
+    let missing = missing(packages);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "missing Debian packages: {0}\n--offline installs nothing: install them first with \
+         `apt-get install {0}` (from a local mirror), or run without --offline",
+        missing.join(" ")
+    )
+}
+
 /// The package list shared with `.ci/run`.
 pub fn ci_packages() -> Result<Vec<String>> {
     let path = crate::repo_root().join("ci/debian-packages.txt");

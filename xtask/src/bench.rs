@@ -22,11 +22,15 @@ use serde_json::json;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// The area to measure: `depends`, `ipc`, `node`, `wallet`,
-    /// `multiprocess`, `p2p` or `hosts`.
+    /// `multiprocess`, `p2p`, `hosts` or `dist`.
     pub area: String,
-    /// Only the no-op figures (skips the cold builds, which take minutes).
+    /// `depends`: only the no-op figures (skips the cold builds, which
+    /// take minutes). `dist`: skips `--check-reproducible`.
     #[arg(long)]
     pub quick: bool,
+    /// `dist`: only this host (repeatable; default: every host).
+    #[arg(long = "host", value_name = "TRIPLE")]
+    pub hosts: Vec<String>,
     /// No-op iterations.
     #[arg(long, default_value_t = 30)]
     pub iterations: usize,
@@ -46,9 +50,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "multiprocess" => return multiprocess(),
         "p2p" => return example("p2p_bench", "p2p"),
         "hosts" => return crate::bench_hosts::run(),
+        "dist" => return crate::bench_dist::run(&args.hosts, args.quick),
         other => {
             bail!(
-                "unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess, p2p, hosts"
+                "unknown bench area `{other}`; areas: depends, ipc, node, wallet, multiprocess, p2p, hosts, dist"
             )
         }
     }

@@ -233,11 +233,19 @@ pub fn run_in(root: &Path, args: DependsArgs) -> Result<Option<RunReport>> {
             for path in &paths {
                 eprintln!("source ready: {}", path.display());
             }
-            eprintln!("fetching the crate graph: cargo fetch --locked");
+            // The crate graph is this repository's, whatever tree --root
+            // names; vendored beside the depends sources, for
+            // `cargo xtask dist --offline`.
+            let vendor = release::vendored::folder(&layout.sources);
+            eprintln!("vendoring the crate graph into {}", vendor.display());
             let sh = xshell::Shell::new()?;
-            // The crate graph is this repository's, whatever tree --root names.
             sh.change_dir(crate::repo_root());
-            xshell::cmd!(sh, "cargo fetch --locked").run()?;
+            xshell::cmd!(
+                sh,
+                "cargo vendor --locked --versioned-dirs --no-delete --quiet {vendor}"
+            )
+            .ignore_stdout()
+            .run()?;
         }
         Action::Gc => {
             for path in engine.gc(args.keep)? {

@@ -5,6 +5,7 @@
 
 mod apt;
 mod bench;
+mod bench_dist;
 mod bench_hosts;
 mod cargo_run;
 mod ci;

@@ -5,20 +5,36 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+/// Whether `target` is installed; `None` outside a rustup toolchain.
+fn installed(target: &str) -> Option<bool> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()?;
+    Some(
+        String::from_utf8_lossy(&installed.stdout)
+            .lines()
+            .any(|line| line.trim() == target),
+    )
+}
+
+/// Fails naming the command when `target` is not installed; installs
+/// nothing (an offline release).
+pub fn require_target(target: &str) -> Result<()> {
+    if installed(target) == Some(false) {
+        bail!(
+            "the Rust target {target} is not installed and --offline installs nothing: run \
+             `rustup target add {target}` first, or run without --offline"
+        );
+    }
+    Ok(())
+}
+
 /// Makes sure `target` is installed; installs it with rustup, or fails
 /// naming the command.
 pub fn ensure_target(target: &str) -> Result<()> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    let Ok(installed) = installed else {
-        // Not a rustup toolchain: cargo says what is missing if it is.
-        return Ok(());
-    };
-    if String::from_utf8_lossy(&installed.stdout)
-        .lines()
-        .any(|line| line.trim() == target)
-    {
+    // Outside a rustup toolchain cargo says what is missing, if anything.
+    if installed(target) != Some(false) {
         return Ok(());
     }
     eprintln!("installing the Rust target {target}: rustup target add {target}");

@@ -1,8 +1,10 @@
 //! `cargo xtask dist` refusals and its two standalone commands, end to end
 //! through the real binary: what fails before any build (a dirty work
-//! tree, an unknown HOST, a stray word), `dist check` on binaries built to
-//! fail the policy, and `dist verify` on builders who agree and who do
-//! not. A whole release takes minutes and runs in the `dist` CI cell.
+//! tree, an unknown HOST, a stray word, `--offline` without the vendored
+//! crates), what a killed run left cleared by the next, `dist check` on
+//! binaries built to fail the policy, and `dist verify` on builders who
+//! agree and who do not. A whole release takes minutes and runs in the
+//! `dist` CI cells.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -72,6 +74,107 @@ fn an_unknown_host_and_a_stray_word_are_refused_before_any_build() {
         text(&out)
     );
     assert!(!clone.join("dist").exists());
+}
+
+/// The version folder a release of `clone` goes in.
+fn version_folder(clone: &Path) -> PathBuf {
+    let manifest = std::fs::read_to_string(clone.join("crates/c1pzo/Cargo.toml")).unwrap();
+    let manifest: toml::Value = toml::from_str(&manifest).unwrap();
+    let version = manifest["package"]["version"].as_str().unwrap();
+    clone.join("dist").join(version)
+}
+
+/// `dist --offline` with SOURCES_PATH `sources`, which stops (after
+/// clearing a killed run's leftovers) before anything is built.
+fn offline_dist(clone: &Path, sources: &Path) -> Output {
+    xtask(&[
+        "dist",
+        "--offline",
+        "HOST=x86_64-pc-linux-gnu",
+        &format!("SOURCES_PATH={}", sources.display()),
+        "--root",
+        &clone.display().to_string(),
+    ])
+}
+
+#[test]
+fn offline_without_the_vendored_crates_stops_at_once_naming_them() {
+    let (dir, clone) = clone();
+    let sources = dir.path().join("sources");
+    // One crate vendored and whole, one cut short: both are reported with
+    // the rest, the whole one not.
+    let lock = std::fs::read_to_string(clone.join("Cargo.lock")).unwrap();
+    let crates = release::lockfile::locked_crates(&lock).unwrap();
+    let (whole, cut) = (&crates[0], &crates[1]);
+    let vendor = release::vendored::folder(&sources);
+    let whole_dir = vendor.join(format!("{}-{}", whole.name, whole.version));
+    std::fs::create_dir_all(&whole_dir).unwrap();
+    std::fs::write(
+        whole_dir.join(".cargo-checksum.json"),
+        format!(
+            r#"{{"files":{{}},"package":"{}"}}"#,
+            whole.checksum.as_deref().unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(vendor.join(format!("{}-{}", cut.name, cut.version))).unwrap();
+
+    let out = offline_dist(&clone, &sources);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains(&format!(
+            "--offline: {} of the {} crates Cargo.lock needs are not vendored in {}",
+            crates.len() - 1,
+            crates.len(),
+            vendor.display()
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("  {} {} is not vendored (", cut.name, cut.version)),
+        "{said}"
+    );
+    assert!(
+        !said.contains(&format!("  {} {} ", whole.name, whole.version)),
+        "{said}"
+    );
+    assert!(
+        said.contains("cargo xtask depends download"),
+        "says how to vendor them: {said}"
+    );
+    assert!(
+        !clone.join("target").exists()
+            && !clone.join("depends").join("x86_64-pc-linux-gnu").exists(),
+        "nothing was built"
+    );
+}
+
+#[test]
+fn the_next_run_starts_clean_after_a_killed_one() {
+    let (dir, clone) = clone();
+    let version = version_folder(&clone);
+    // What a run killed while archiving leaves: its work folder, a
+    // `.partial` archive, and the SHA256SUMS of an earlier release that no
+    // longer covers what the run was replacing. Another host's finished
+    // archive stays.
+    let work = version.join(".work/x86_64-pc-linux-gnu");
+    std::fs::create_dir_all(work.join("c1pzo/bin")).unwrap();
+    std::fs::write(work.join("c1pzo/bin/c1pzod"), "half").unwrap();
+    let partial = version.join("c1pzo-x86_64-pc-linux-gnu.tar.gz.partial");
+    std::fs::write(&partial, "half").unwrap();
+    std::fs::write(version.join("SHA256SUMS"), "stale\n").unwrap();
+    let other_host = version.join("c1pzo-win64.zip");
+    std::fs::write(&other_host, "finished").unwrap();
+
+    // The run stops early (no vendored crates), after clearing.
+    let out = offline_dist(&clone, &dir.path().join("sources"));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("are not vendored"), "{}", text(&out));
+    assert!(!work.join("c1pzo").exists(), "the work folder was emptied");
+    assert!(!partial.exists());
+    assert!(!version.join("SHA256SUMS").exists());
+    assert!(other_host.exists());
 }
 
 #[test]

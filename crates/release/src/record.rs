@@ -8,6 +8,7 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::lockfile::{locked_crates, LockfileError};
 use crate::utc::UtcTime;
 
 /// A depends package that went into the release.
@@ -46,6 +47,8 @@ pub struct BuildInfo {
     pub cargo: String,
     /// Each C/C++ tool's name and the first line of its `--version`.
     pub tools: Vec<(String, String)>,
+    /// The Debian packages holding those tools, with their versions.
+    pub debian_packages: Vec<(String, String)>,
     pub depends_final_build_id: String,
     pub depends_packages: Vec<DependsPackage>,
 }
@@ -68,6 +71,9 @@ impl BuildInfo {
         }
         for (tool, version) in &self.tools {
             lines.push(format!("Tool: {tool}: {}", version.trim()));
+        }
+        for (package, version) in &self.debian_packages {
+            lines.push(format!("Debian-Package: {package} {version}"));
         }
         lines.push(format!(
             "Depends-Final-Build-Id: {}",
@@ -93,8 +99,10 @@ impl BuildInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
-    #[error("Cargo.lock: {0}")]
-    Lockfile(String),
+    #[error(transparent)]
+    Lockfile(#[from] LockfileError),
+    #[error("the SBOM: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// The CycloneDX 1.5 document for release `version` of `host`: the crates
@@ -107,39 +115,24 @@ pub fn sbom(
     cargo_lock: &str,
     depends: &[DependsPackage],
 ) -> Result<String, SbomError> {
-    let lock: toml::Value =
-        toml::from_str(cargo_lock).map_err(|e| SbomError::Lockfile(e.to_string()))?;
-    let packages = lock
-        .get("package")
-        .and_then(toml::Value::as_array)
-        .ok_or_else(|| SbomError::Lockfile("no [[package]] entries".into()))?;
+    let crates = locked_crates(cargo_lock)?;
     let mut components = Vec::new();
-    for package in packages {
-        let field = |key: &str| package.get(key).and_then(toml::Value::as_str);
-        let (Some(name), Some(crate_version)) = (field("name"), field("version")) else {
-            return Err(SbomError::Lockfile(format!(
-                "a [[package]] without a name or version: {package}"
-            )));
-        };
-        // Workspace members have no source: they are the release itself.
-        let Some(source) = field("source") else {
-            continue;
-        };
-        let purl = format!("pkg:cargo/{name}@{crate_version}");
+    for locked in &crates {
+        let purl = format!("pkg:cargo/{}@{}", locked.name, locked.version);
         let mut component = json!({
             "type": "library",
             "bom-ref": purl,
-            "name": name,
-            "version": crate_version,
+            "name": locked.name,
+            "version": locked.version,
             "purl": purl,
         });
-        match field("checksum") {
+        match &locked.checksum {
             Some(checksum) => {
                 component["hashes"] = json!([{ "alg": "SHA-256", "content": checksum }]);
             }
             // A git dependency: its commit is in the source URL.
             None => {
-                component["externalReferences"] = json!([{ "type": "vcs", "url": source }]);
+                component["externalReferences"] = json!([{ "type": "vcs", "url": locked.source }]);
             }
         }
         components.push(component);
@@ -200,8 +193,7 @@ pub fn sbom(
     // inputs give the same file (a random UUID would not).
     let digest = Sha256::digest(document.to_string().as_bytes());
     document["serialNumber"] = Value::String(format!("urn:uuid:{}", uuid_from(&digest)));
-    let mut text =
-        serde_json::to_string_pretty(&document).map_err(|e| SbomError::Lockfile(e.to_string()))?;
+    let mut text = serde_json::to_string_pretty(&document)?;
     text.push('\n');
     Ok(text)
 }
@@ -351,6 +343,7 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
                 "cc".into(),
                 "aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0".into(),
             )],
+            debian_packages: vec![("gcc-12-aarch64-linux-gnu".into(), "12.2.0-14cross1".into())],
             depends_final_build_id: "da73dc588d6".into(),
             depends_packages: vec![capnp()],
         };
@@ -358,7 +351,8 @@ checksum = "5f0e2c6ed6606019b4e29e69dbaba95b11854410e5347d525002456dbbb786b6"
         assert!(text.contains("\nDirty: yes\n"), "{text}");
         assert!(text.contains("\nRustc: binary: rustc\n"), "{text}");
         assert!(
-            text.contains("\nTool: cc: aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0\n"),
+            text.contains("\nTool: cc: aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0\n")
+                && text.contains("\nDebian-Package: gcc-12-aarch64-linux-gnu 12.2.0-14cross1\n"),
             "{text}"
         );
         assert!(text.ends_with(

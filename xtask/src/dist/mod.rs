@@ -8,14 +8,17 @@
 //! The pieces: [`git`] (what the commit says: id, epoch, tracked files),
 //! [`release_build`] (cargo with every path remapped and the epoch set),
 //! [`stage`] (the archive's folder, debug info split off), [`smoke`] (the
-//! archive unpacked and run), and the `release` crate, which writes and
-//! checks everything.
+//! archive unpacked and run), [`tool_record`] (the Debian packages of the
+//! compilers, against the published releases'), [`reproduce`] (the
+//! release made twice and compared), and the `release` crate, which
+//! writes and checks everything.
 
 mod git;
 mod release_build;
-mod reproduce;
+pub(crate) mod reproduce;
 mod smoke;
 mod stage;
+mod tool_record;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +52,12 @@ pub struct DistArgs {
     /// an empty depends build cache), and compare every file.
     #[arg(long)]
     pub check_reproducible: bool,
+    /// Touch no network: crates from the folder `cargo xtask depends
+    /// download` vendors them into (SOURCES_PATH/crates), depends sources
+    /// already downloaded, nothing installed. A crate Cargo.lock needs that
+    /// is not vendored stops the run before anything is built.
+    #[arg(long)]
+    pub offline: bool,
     /// Skip the smoke test of the unpacked archive (the second build of
     /// --check-reproducible: its archives are compared with the first's,
     /// which was tested).
@@ -152,10 +161,31 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
         .unwrap_or_else(|| depends::toolchain::build_triple().to_string());
     let host = toolchains.lookup(&host_name)?.clone();
     let version = workspace_version(root)?;
-    apt::ensure(&apt::ci_packages()?)?;
-    rustup::ensure_target(&host.rust_target)?;
-    let depends = depends_cmd::run_in(root, DependsArgs::with_options(&words))?
-        .context("depends did not install a prefix")?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("dist"))
+        .join(&version);
+    let work = dir.join(".work").join(&host.triple);
+    start_clean(&dir, &work)?;
+
+    let vendored = if args.offline {
+        Some(vendored_crates(root, &options)?)
+    } else {
+        None
+    };
+    let packages = apt::ci_packages()?;
+    if args.offline {
+        apt::require(&packages)?;
+        rustup::require_target(&host.rust_target)?;
+    } else {
+        apt::ensure(&packages)?;
+        rustup::ensure_target(&host.rust_target)?;
+    }
+    let mut depends_args = DependsArgs::with_options(&words);
+    depends_args.offline = args.offline;
+    let depends =
+        depends_cmd::run_in(root, depends_args)?.context("depends did not install a prefix")?;
     if host.sysroot.is_some() && depends.manifest.options.get("NO_SYSROOT") == Some(&true) {
         bail!(
             "HOST={}: NO_SYSROOT=1 builds against this machine's glibc, which a release must not \
@@ -164,29 +194,11 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
         );
     }
 
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("dist"))
-        .join(&version);
-    let work = dir.join(".work").join(&host.triple);
-    // A killed run leaves its work folder and `.partial` files: the next
-    // run starts from nothing. A SHA256SUMS from before no longer covers
-    // what this run replaces; it is written again only once every check
-    // has passed.
-    if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    let debian_packages = tool_record::installed(&host)?;
+    for warning in builder_warnings(root, &host.triple, &debian_packages)? {
+        eprintln!("warning: {warning}");
     }
-    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    remove_if_present(&dir.join("SHA256SUMS"))?;
-    for entry in std::fs::read_dir(&dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "partial") {
-            remove_if_present(&path)?;
-        }
-    }
-
-    let built = release_build::build(root, &host, &depends, source.epoch)?;
+    let built = release_build::build(root, &host, &depends, source.epoch, vendored.as_deref())?;
     let top = format!("c1pzo-{version}");
     let layout = stage::Layout {
         bin: BIN,
@@ -195,21 +207,7 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     };
     let staged = stage::stage(root, &host, &built, &work.join(&top), &layout, source.epoch)?;
 
-    let mut reports = Vec::new();
-    for binary in &staged.binaries {
-        reports.push(policy::check_file(binary)?);
-    }
-    let failed: Vec<&Report> = reports.iter().filter(|r| !r.ok()).collect();
-    if !failed.is_empty() {
-        let text: Vec<String> = failed.iter().map(|r| r.to_string()).collect();
-        bail!(
-            "{} of {} binaries fail the release policy; nothing was archived and no SHA256SUMS \
-             written:\n{}",
-            failed.len(),
-            reports.len(),
-            text.join("\n")
-        );
-    }
+    let reports = hold_to_policy(&staged.binaries)?;
 
     let names = ArchiveNames::new(&version, &host);
     let mut staged_tree = Tree::new();
@@ -252,6 +250,7 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
         rustc: release_build::tool_output("rustc", &["-vV"])?,
         cargo: release_build::tool_output("cargo", &["-V"])?,
         tools: release_build::tool_versions(&host)?,
+        debian_packages,
         depends_final_build_id: depends.final_build_id.clone(),
         depends_packages: packages.clone(),
     };
@@ -283,6 +282,99 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
         files: names.all(),
         reports,
     })
+}
+
+/// Clears what a run killed before it finished left behind (its work
+/// folder and `.partial` files), and the version folder's SHA256SUMS,
+/// which no longer covers what this run replaces; it is written again only
+/// once every check has passed, so a failed run leaves none.
+fn start_clean(dir: &Path, work: &Path) -> Result<()> {
+    if work.exists() {
+        std::fs::remove_dir_all(work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+    remove_if_present(&dir.join("SHA256SUMS"))?;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "partial") {
+            remove_if_present(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The folder of vendored crates an `--offline` release builds from,
+/// once it is known to hold every crate of Cargo.lock as the lock pins it.
+fn vendored_crates(root: &Path, options: &depends::Options) -> Result<PathBuf> {
+    let layout = depends::Layout::for_repository(root, options);
+    let folder = release::vendored::folder(&layout.sources);
+    let lock_path = root.join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .with_context(|| format!("reading {}", lock_path.display()))?;
+    let crates = release::lockfile::locked_crates(&lock)?;
+    let gaps = release::vendored::gaps(&crates, &folder);
+    if gaps.is_empty() {
+        return Ok(folder);
+    }
+    const SHOWN: usize = 10;
+    let mut lines: Vec<String> = gaps
+        .iter()
+        .take(SHOWN)
+        .map(|gap| format!("  {gap}"))
+        .collect();
+    if gaps.len() > SHOWN {
+        lines.push(format!("  ... and {} more", gaps.len() - SHOWN));
+    }
+    bail!(
+        "--offline: {} of the {} crates Cargo.lock needs are not vendored in {} as it pins them:\n{}\n\
+         vendor them where there is network, with the same SOURCES_PATH: cargo xtask depends download",
+        gaps.len(),
+        crates.len(),
+        folder.display(),
+        lines.join("\n")
+    )
+}
+
+/// Where this builder's compilers differ from the published releases':
+/// the Debian packages against `ci/release-tools.toml`, rustc against
+/// `rust-toolchain.toml`.
+fn builder_warnings(
+    root: &Path,
+    host: &str,
+    packages: &[tool_record::Package],
+) -> Result<Vec<String>> {
+    let read = |name: &str| {
+        let path = root.join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let mut warnings = tool_record::differences(&read(tool_record::RECORD)?, host, packages)?;
+    let rustc = release_build::tool_output("rustc", &["-V"])?;
+    warnings.extend(tool_record::rustc_difference(
+        &read("rust-toolchain.toml")?,
+        &rustc,
+    )?);
+    Ok(warnings)
+}
+
+/// Every binary held to the release policy; fails naming each binary and
+/// check that fails, before anything is archived.
+fn hold_to_policy(binaries: &[PathBuf]) -> Result<Vec<Report>> {
+    let mut reports = Vec::new();
+    for binary in binaries {
+        reports.push(policy::check_file(binary)?);
+    }
+    let failed: Vec<&Report> = reports.iter().filter(|r| !r.ok()).collect();
+    if !failed.is_empty() {
+        let text: Vec<String> = failed.iter().map(|r| r.to_string()).collect();
+        bail!(
+            "{} of {} binaries fail the release policy; nothing was archived and no SHA256SUMS \
+             written:\n{}",
+            failed.len(),
+            reports.len(),
+            text.join("\n")
+        );
+    }
+    Ok(reports)
 }
 
 /// The file names of one host's release.
@@ -444,4 +536,35 @@ fn verify(files: &[String]) -> Result<()> {
         bail!("the builders disagree on {}", differing.join(", "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binary_that_fails_the_policy_stops_the_release_naming_file_and_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("hello.c");
+        std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+        let binary = dir.path().join("execstack");
+        let status = std::process::Command::new("gcc")
+            .arg(&source)
+            .args(["-fPIE", "-pie", "-Wl,-z,relro,-z,now,-z,execstack", "-o"])
+            .arg(&binary)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = hold_to_policy(std::slice::from_ref(&binary))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "1 of 1 binaries fail the release policy; nothing was archived and no \
+                 SHA256SUMS written"
+            ),
+            "{err}"
+        );
+        assert!(err.contains(&format!("{}: NX", binary.display())), "{err}");
+    }
 }

@@ -1,7 +1,8 @@
 //! The release build: cargo with the `dist` profile against the HOST's
 //! depends prefix, every absolute path the output could carry remapped
-//! (the workspace, CARGO_HOME; Rust's own sources are already
-//! `/rustc/<commit>`), in Rust and in the C/C++ build scripts compile, and
+//! (the workspace, CARGO_HOME, the crates' sources; Rust's own sources are
+//! already `/rustc/<commit>`), in Rust and in the C/C++ build scripts
+//! compile, and
 //! the hardening and reproducibility flags of Core's releases: full RELRO,
 //! a non-executable stack, separate code on Linux; ASLR, DEP, relocations,
 //! Core's subsystem version and no link timestamp on Windows.
@@ -16,25 +17,44 @@ use depends::toolchain::ToolchainFile;
 /// The cargo profile (Cargo.toml's `[profile.dist]`).
 pub const PROFILE: &str = "dist";
 
-/// Where the workspace and CARGO_HOME appear in the output instead of
-/// their real places.
+/// Where the workspace, CARGO_HOME and the crates' sources appear in the
+/// output instead of their real places. The crates are one place whether
+/// cargo unpacked them from the registry or `--offline` reads them
+/// vendored, so the two builds give the same bytes.
 const WORKSPACE_AS: &str = "/c1pzo";
 const CARGO_HOME_AS: &str = "/cargo";
+const CRATES_AS: &str = "/crates";
 
-/// Builds every shipped executable; returns the folder holding them.
+/// The name `--offline` gives the vendored folder in cargo's source
+/// replacement.
+const VENDORED_SOURCE: &str = "c1pzo-vendored";
+
+/// Builds every shipped executable, with the crates from `vendored` when
+/// given (and no network); returns the folder holding them.
 pub fn build(
     root: &Path,
     host: &ToolchainFile,
     depends: &RunReport,
     epoch: u64,
+    vendored: Option<&Path>,
 ) -> Result<PathBuf> {
     let config = depends.prefix.join(depends::install::CARGO_CONFIG_FILE);
     let target_dir = root.join("target").join("dist");
     let cargo_home = cargo_home()?;
-    let maps = [
+    // Both rustc and GCC let the last matching map win: the crates'
+    // folders, inside CARGO_HOME, come after it.
+    let mut maps = vec![
         (root.to_path_buf(), WORKSPACE_AS),
         (cargo_home.clone(), CARGO_HOME_AS),
     ];
+    match vendored {
+        Some(folder) => maps.push((folder.to_path_buf(), CRATES_AS)),
+        None => maps.extend(
+            registry_sources(&cargo_home)
+                .into_iter()
+                .map(|dir| (dir, CRATES_AS)),
+        ),
+    }
     let mut rustflags: Vec<String> = maps
         .iter()
         .map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display()))
@@ -62,6 +82,7 @@ pub fn build(
         .arg(&config)
         .arg("--config")
         .arg(&rustflags_config)
+        .args(vendored.map_or_else(Vec::new, vendored_source_args))
         .arg("--target-dir")
         .arg(&target_dir)
         .env("SOURCE_DATE_EPOCH", epoch.to_string())
@@ -120,6 +141,36 @@ fn link_args(host: &ToolchainFile) -> Vec<&'static str> {
     } else {
         vec!["-Wl,-z,relro,-z,now,-z,noexecstack,-z,separate-code"]
     }
+}
+
+/// cargo's options to take every crates.io crate from `folder` and never
+/// the network.
+fn vendored_source_args(folder: &Path) -> Vec<String> {
+    vec![
+        "--offline".into(),
+        "--config".into(),
+        format!("source.crates-io.replace-with={VENDORED_SOURCE:?}"),
+        "--config".into(),
+        format!(
+            "source.{VENDORED_SOURCE}.directory={}",
+            serde_json::Value::String(folder.display().to_string())
+        ),
+    ]
+}
+
+/// The folders cargo unpacks registry crates into
+/// (`CARGO_HOME/registry/src/<registry>-<hash>/`).
+fn registry_sources(cargo_home: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cargo_home.join("registry").join("src"))
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
 }
 
 fn cargo_home() -> Result<PathBuf> {

@@ -2,7 +2,8 @@
 //! the same commit by two builders as unlike as one machine allows (other
 //! absolute paths of different lengths, umask, time zone, locale and job
 //! count, the second with an empty depends build cache so Cap'n Proto and
-//! the rest are rebuilt too), then compared file by file. A file that
+//! the rest are rebuilt too, and offline, from the crates `depends
+//! download` vendors), then compared file by file. A file that
 //! differs is named with where it parts (the archive entry and offset),
 //! and diffoscope is run on it when installed.
 
@@ -26,6 +27,8 @@ struct Builder {
     locale: &'static str,
     jobs: usize,
     fresh_build_cache: bool,
+    /// Vendor the crates with `depends download`, then build `--offline`.
+    offline: bool,
     /// The first build's archives are smoke-tested; the second's are
     /// compared with them byte for byte instead.
     smoke: bool,
@@ -40,6 +43,7 @@ const BUILDERS: [Builder; 2] = [
         locale: "C.UTF-8",
         jobs: 2,
         fresh_build_cache: false,
+        offline: false,
         smoke: true,
     },
     Builder {
@@ -50,6 +54,7 @@ const BUILDERS: [Builder; 2] = [
         locale: "POSIX",
         jobs: 1,
         fresh_build_cache: true,
+        offline: true,
         smoke: false,
     },
 ];
@@ -91,10 +96,11 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
             builder.tz,
             builder.locale,
             builder.jobs,
-            if builder.fresh_build_cache {
-                ", empty depends build cache"
-            } else {
-                ""
+            match (builder.fresh_build_cache, builder.offline) {
+                (true, true) => ", empty depends build cache, offline",
+                (true, false) => ", empty depends build cache",
+                (false, true) => ", offline",
+                (false, false) => "",
             }
         );
         let mut words: Vec<String> = args.words.clone();
@@ -105,15 +111,25 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
                 scratch.path().join("built").display()
             ));
         }
+        let words = words
+            .iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // `--check-reproducible --offline` builds both offline and
+        // downloads nothing.
+        let offline = builder.offline || args.offline;
+        let download = builder.offline && !args.offline;
         let script = format!(
-            "umask {} && exec cargo xtask dist --out \"$1\"{} {}",
+            "umask {} && {}exec cargo xtask dist --out \"$1\"{}{} {words}",
             builder.umask,
+            if download {
+                format!("cargo xtask depends download {words} && ")
+            } else {
+                String::new()
+            },
+            if offline { " --offline" } else { "" },
             if builder.smoke { "" } else { " --no-smoke" },
-            words
-                .iter()
-                .map(|w| shell_quote(w))
-                .collect::<Vec<_>>()
-                .join(" ")
         );
         let started = Instant::now();
         let status = Command::new("sh")
