@@ -722,8 +722,9 @@ fn mining_waits_end_on_timeouts_and_interrupts_and_shutdown_does_not_wait_for_cl
     drop(kept);
 }
 
-/// The node killed with -9: its wallet process sees the socket close and
-/// exits, letting go of the wallet files, so a restarted node loads them.
+/// The node killed with -9: its wallet process sees the socket close (on
+/// Windows, or its parent process exit) and exits, letting go of the
+/// wallet files, so a restarted node loads them.
 #[test]
 fn a_wallet_process_leaves_when_its_node_is_killed() {
     let mut node = multiprocess_node(&[]);

@@ -29,6 +29,10 @@ pub struct CiArgs {
 #[serde(deny_unknown_fields)]
 pub struct Matrix {
     pub cells: BTreeMap<String, Cell>,
+    /// The Rust release `rust-toolchain.toml` pins, which each job
+    /// installs (not read from the matrix file).
+    #[serde(skip)]
+    pub rust: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,11 +52,23 @@ pub fn load(root: &Path) -> Result<Matrix> {
     let path = root.join(MATRIX);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let matrix: Matrix =
+    let mut matrix: Matrix =
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     if matrix.cells.is_empty() {
         bail!("{} defines no cell", path.display());
     }
+    let pin_path = root.join("rust-toolchain.toml");
+    let pin: toml::Value = toml::from_str(
+        &std::fs::read_to_string(&pin_path)
+            .with_context(|| format!("reading {}", pin_path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", pin_path.display()))?;
+    matrix.rust = pin
+        .get("toolchain")
+        .and_then(|t| t.get("channel"))
+        .and_then(toml::Value::as_str)
+        .with_context(|| format!("{}: no [toolchain] channel", pin_path.display()))?
+        .to_string();
     Ok(matrix)
 }
 
@@ -200,18 +216,21 @@ pub fn workflow(matrix: &Matrix) -> String {
              \x20     - name: tools the checkout and rustup need\n\
              \x20       run: apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates curl git\n\
              \x20     - uses: actions/checkout@v4\n\
-             \x20     - uses: dtolnay/rust-toolchain@stable\n\
+             \x20     - uses: dtolnay/rust-toolchain@master\n\
+             \x20       with:\n\
+             \x20         toolchain: {rust}\n\
              \x20     - name: depends caches (sources and built packages)\n\
              \x20       uses: actions/cache@v4\n\
              \x20       with:\n\
              \x20         path: /github/home/.cache/c1pzo\n\
-             \x20         key: c1pzo-{name}-${{{{ hashFiles('recipes/**', 'toolchains/**') }}}}\n\
+             \x20         key: c1pzo-{name}-${{{{ hashFiles('recipes/**', 'toolchains/**', 'Cargo.lock') }}}}\n\
              \x20         restore-keys: c1pzo-{name}-\n\
              \x20     - name: cargo xtask ci {name}\n\
              \x20       run: cargo xtask ci {name}\n",
             host = cell.host,
             description = cell.description.replace('"', "'"),
             budget = cell.budget_minutes,
+            rust = matrix.rust,
         ));
     }
     out
@@ -237,6 +256,8 @@ mod tests {
             "depends-cold",
             "hermetic",
             "lint",
+            "dist-x86_64",
+            "dist-aarch64",
         ] {
             assert!(matrix.cells.contains_key(cell), "no cell {cell}");
         }

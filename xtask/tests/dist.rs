@@ -132,7 +132,22 @@ fn offline_without_the_vendored_crates_stops_at_once_naming_them() {
         "{said}"
     );
     assert!(
-        said.contains(&format!("  {} {} is not vendored (", cut.name, cut.version)),
+        said.contains(&format!(
+            "  {} {} is vendored without its .cargo-checksum.json",
+            cut.name, cut.version
+        )),
+        "{said}"
+    );
+    let absent = &crates[2];
+    assert!(
+        said.contains(&format!(
+            "  {} {} is not vendored ({}",
+            absent.name,
+            absent.version,
+            vendor
+                .join(format!("{}-{}", absent.name, absent.version))
+                .display()
+        )),
         "{said}"
     );
     assert!(

@@ -8,7 +8,9 @@ use interfaces::{Chain, WalletLoader};
 
 use crate::chain::{ChainClient, ChainServer};
 use crate::connection::ConnectionHandle;
-use crate::connection::{run_on_worker, serve_stream, Connection, ServerRequest};
+use crate::connection::{
+    run_on_worker, serve_stream, serve_stream_until, Connection, ServerRequest,
+};
 use crate::echo_capnp::echo;
 use crate::event_loop::{Local, LoopHandle};
 use crate::init_capnp::init;
@@ -368,16 +370,14 @@ pub fn serve_parent_with(
     bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
 ) -> std::io::Result<()> {
     LoopHandle::block_on_here(|_loop| async move {
-        let stream = SocketStream::new(stream)?;
-        tokio::select! {
-            () = serve_stream(stream, bootstrap) => {}
-            () = platform::parent_exited() => {
-                ipc_log!(
-                    Level::Info,
-                    "IPC: parent process exited without closing its socket; leaving."
-                );
-            }
-        }
+        let parent_exited = async {
+            platform::parent_exited().await;
+            ipc_log!(
+                Level::Info,
+                "IPC: parent process exited without closing its socket; leaving."
+            );
+        };
+        serve_stream_until(SocketStream::new(stream)?, bootstrap, parent_exited).await;
         Ok(())
     })?
 }

@@ -21,8 +21,13 @@ pub struct Gap {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    /// No folder, or no `.cargo-checksum.json` in it (a copy cut short).
+    /// No folder for it.
     Missing,
+    /// The folder without its `.cargo-checksum.json` (a copy cut short).
+    NoChecksumFile,
+    /// Not a registry crate (a git or path source): only crates.io is
+    /// replaced by the vendored folder.
+    NotFromRegistry(String),
     /// The checksum file cannot be read as cargo writes it.
     Unreadable(String),
     /// Another release of the crate under the same version (a vendor
@@ -35,6 +40,17 @@ impl fmt::Display for Gap {
         write!(f, "{} {} ", self.name, self.version)?;
         match &self.problem {
             Problem::Missing => write!(f, "is not vendored ({} missing)", self.folder.display()),
+            Problem::NoChecksumFile => write!(
+                f,
+                "is vendored without its {} (a copy cut short?): {}",
+                CHECKSUM_FILE,
+                self.folder.display()
+            ),
+            Problem::NotFromRegistry(source) => write!(
+                f,
+                "comes from {source}, which an offline release cannot take from the vendored \
+                 folder (only crates.io crates are vendored for it)"
+            ),
             Problem::Unreadable(reason) => write!(
                 f,
                 "has an unreadable {}: {reason}",
@@ -52,14 +68,17 @@ impl fmt::Display for Gap {
 const CHECKSUM_FILE: &str = ".cargo-checksum.json";
 
 /// Where `cargo xtask depends download` vendors the crates: `crates/` in
-/// the depends sources folder (SOURCES_PATH), outside the repository.
+/// the depends sources folder (SOURCES_PATH), outside the repository;
+/// absolute, so that cargo, run elsewhere, and the path remapping see the
+/// folder this process checked.
 pub fn folder(sources: &Path) -> PathBuf {
-    sources.join("crates")
+    let folder = sources.join("crates");
+    std::path::absolute(&folder).unwrap_or(folder)
 }
 
 /// Every crate of `crates` that `dir` does not hold as the lock pins it,
-/// in the lock file's order. Git crates need only their folder (cargo
-/// records no package checksum for them).
+/// in the lock file's order. A crate from anywhere but a registry is a gap
+/// too: the offline build replaces crates.io only.
 pub fn gaps(crates: &[LockedCrate], dir: &Path) -> Vec<Gap> {
     crates
         .iter()
@@ -77,13 +96,21 @@ pub fn gaps(crates: &[LockedCrate], dir: &Path) -> Vec<Gap> {
 }
 
 fn problem(locked: &LockedCrate, folder: &Path) -> Option<Problem> {
+    if !locked.from_registry() {
+        return Some(Problem::NotFromRegistry(locked.source.clone()));
+    }
     let text = match std::fs::read_to_string(folder.join(CHECKSUM_FILE)) {
         Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && folder.is_dir() => {
+            return Some(Problem::NoChecksumFile)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Problem::Missing),
         Err(e) => return Some(Problem::Unreadable(e.to_string())),
     };
     let Some(locked_sum) = &locked.checksum else {
-        return None;
+        return Some(Problem::Unreadable(
+            "Cargo.lock has no checksum for this registry crate".into(),
+        ));
     };
     let vendored: serde_json::Value = match serde_json::from_str(&text) {
         Ok(value) => value,
@@ -157,7 +184,14 @@ mod tests {
         );
         assert!(matches!(gaps[1].problem, Problem::Unreadable(_)));
         assert_eq!(gaps[2].problem, Problem::Missing);
-        assert_eq!(gaps[3].problem, Problem::Missing);
+        assert_eq!(gaps[3].problem, Problem::NoChecksumFile);
+        assert!(
+            gaps[3]
+                .to_string()
+                .contains("without its .cargo-checksum.json"),
+            "{}",
+            gaps[3]
+        );
         let said = gaps[2].to_string();
         assert!(
             said.starts_with("absent 5.0.0 is not vendored (")
@@ -172,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn a_git_crate_needs_only_its_folder() {
+    fn a_git_crate_is_a_gap_even_when_vendored() {
         let dir = tempfile::tempdir().unwrap();
         vendor(
             dir.path(),
@@ -182,6 +216,15 @@ mod tests {
         );
         let mut forked = locked("forked", "0.2.0", None);
         forked.source = "git+https://example.invalid/forked#0123".into();
-        assert!(gaps(&[forked], dir.path()).is_empty());
+        let gaps = gaps(&[forked], dir.path());
+        assert_eq!(
+            gaps[0].problem,
+            Problem::NotFromRegistry("git+https://example.invalid/forked#0123".into())
+        );
+    }
+
+    #[test]
+    fn the_folder_is_absolute_even_for_a_relative_sources_path() {
+        assert!(folder(Path::new("relative/sources")).is_absolute());
     }
 }

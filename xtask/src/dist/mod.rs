@@ -225,7 +225,15 @@ pub fn make(root: &Path, args: &DistArgs) -> Result<Release> {
     write(&main, &names.binaries)?;
     write(&debug, &names.debug)?;
     if !args.no_smoke {
-        smoke::run(root, &host, &dir.join(&names.binaries), &top, &work)?;
+        smoke::run(
+            root,
+            &host,
+            &dir.join(&names.binaries),
+            &top,
+            &work,
+            &words,
+            vendored.as_deref(),
+        )?;
     }
 
     let mut source_tree = Tree::new();

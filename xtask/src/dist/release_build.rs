@@ -145,7 +145,7 @@ fn link_args(host: &ToolchainFile) -> Vec<&'static str> {
 
 /// cargo's options to take every crates.io crate from `folder` and never
 /// the network.
-fn vendored_source_args(folder: &Path) -> Vec<String> {
+pub fn vendored_source_args(folder: &Path) -> Vec<String> {
     vec![
         "--offline".into(),
         "--config".into(),

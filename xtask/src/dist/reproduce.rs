@@ -129,7 +129,11 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
                 String::new()
             },
             if offline { " --offline" } else { "" },
-            if builder.smoke { "" } else { " --no-smoke" },
+            if builder.smoke && !args.no_smoke {
+                ""
+            } else {
+                " --no-smoke"
+            },
         );
         let started = Instant::now();
         let status = Command::new("sh")

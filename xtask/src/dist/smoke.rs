@@ -13,12 +13,17 @@ use depends::toolchain::ToolchainFile;
 use crate::depends_cmd::{self, DependsArgs};
 
 /// Unpacks `archive` under `work` and runs the smoke test against it.
+/// `words` are the release's options (SOURCES_PATH, BASE_CACHE, ...), for
+/// the build machine's prefix the harness needs; with `vendored`, the
+/// harness too is built offline from the vendored crates.
 pub fn run(
     root: &Path,
     host: &ToolchainFile,
     archive: &Path,
     top: &str,
     work: &Path,
+    words: &[String],
+    vendored: Option<&Path>,
 ) -> Result<()> {
     let unpacked = work.join("unpacked");
     release::archive::unpack(archive, &unpacked)?;
@@ -30,11 +35,16 @@ pub fn run(
         crate::emulator::prepare(host)?
     };
     // The harness runs here: built for this machine, against its prefix.
-    let words = vec![
-        "MULTIPROCESS=1".to_string(),
-        format!("HOST={}", depends::toolchain::build_triple()),
-    ];
-    let native_prefix = depends_cmd::run_in(root, DependsArgs::with_options(&words))?
+    let mut words: Vec<String> = words
+        .iter()
+        .filter(|w| !w.starts_with("HOST=") && !w.starts_with("MULTIPROCESS="))
+        .cloned()
+        .collect();
+    words.push("MULTIPROCESS=1".to_string());
+    words.push(format!("HOST={}", depends::toolchain::build_triple()));
+    let mut depends_args = DependsArgs::with_options(&words);
+    depends_args.offline = vendored.is_some();
+    let native_prefix = depends_cmd::run_in(root, depends_args)?
         .context("depends did not install the build machine's prefix")?
         .prefix;
     let config = native_prefix.join(depends::install::CARGO_CONFIG_FILE);
@@ -54,6 +64,7 @@ pub fn run(
             .args(["test", "--locked", "-p", "c1pzo-functional"])
             .args(["--features", "multiprocess", "--test", "smoke", "--config"])
             .arg(&config)
+            .args(vendored.map_or_else(Vec::new, super::release_build::vendored_source_args))
             .env("PATH", &path)
             .env("C1PZO_BIN_DIR", tree.join("bin"))
             .env("C1PZO_ALLOW_OLD_BINARIES", "1")

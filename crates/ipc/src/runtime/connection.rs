@@ -322,6 +322,19 @@ pub async fn serve_stream<S>(
 ) where
     S: AsyncRead + AsyncWrite + 'static,
 {
+    serve_stream_until(stream, bootstrap, std::future::pending()).await
+}
+
+/// [`serve_stream`], ending also when `until` resolves (a spawned child's
+/// parent that exited without its socket's close reaching us); the
+/// connection is torn down the same way either way.
+pub async fn serve_stream_until<S>(
+    stream: S,
+    bootstrap: impl FnOnce(Rc<Connection>) -> capnp::capability::Client,
+    until: impl std::future::Future<Output = ()>,
+) where
+    S: AsyncRead + AsyncWrite + 'static,
+{
     let connection = Connection::new();
     let network = vat(stream, Side::Server);
     let system = RpcSystem::new(Box::new(network), Some(bootstrap(connection.clone())));
@@ -329,7 +342,10 @@ pub async fn serve_stream<S>(
     ipc_log!(Level::Info, "IPC server: socket connected.");
     // Ends with an error when the peer goes away or sends garbage; either
     // way this connection is done.
-    let _ = system.await;
+    tokio::select! {
+        _ = system => {}
+        () = until => {}
+    }
     connection.on_disconnect();
     ipc_log!(Level::Info, "IPC server: socket disconnected.");
 }

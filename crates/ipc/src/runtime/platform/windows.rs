@@ -32,7 +32,8 @@ use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use windows_sys::Win32::Foundation::{
-    DuplicateHandle, GetHandleInformation, SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT,
+    DuplicateHandle, GetHandleInformation, GetLastError, SetHandleInformation, HANDLE,
+    HANDLE_FLAG_INHERIT, WAIT_OBJECT_0,
 };
 use windows_sys::Win32::Networking::WinSock::{
     WSADuplicateSocketW, WSAGetLastError, WSASocketW, WSAStartup, FROM_PROTOCOL_INFO,
@@ -46,7 +47,9 @@ use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThreadId, WaitForSingleObject, INFINITE, PROCESS_SYNCHRONIZE,
 };
 
+use crate::ipc_log;
 use crate::listen::AddressError;
+use crate::log::Level;
 
 /// The socket between a parent and a child it spawned.
 pub type PairStream = TcpStream;
@@ -258,42 +261,59 @@ pub fn adopt(value: &str) -> Result<PairStream, String> {
     Ok(unsafe { TcpStream::from_raw_socket(socket as RawSocket) })
 }
 
-/// Set once the parent this process serves has exited.
+/// Set by [`adopt`]: turns true when the parent this process serves exits.
 static PARENT_EXITED: OnceLock<tokio::sync::watch::Receiver<bool>> = OnceLock::new();
 
-/// Starts a thread that waits on `parent` (a process handle the parent
-/// put in our table) and reports its exit to [`parent_exited`].
+/// Watches `parent` (a process handle the parent put in our table) for
+/// [`parent_exited`]. Without a watcher the socket's close alone ends the
+/// connection, as on unix.
 fn watch_parent(parent: HANDLE) {
-    let (exited, receiver) = tokio::sync::watch::channel(false);
-    if PARENT_EXITED.set(receiver).is_err() {
-        return;
+    if let Ok(receiver) = watch_process(parent) {
+        let _ = PARENT_EXITED.set(receiver);
     }
-    let parent = parent as usize;
-    let watcher = std::thread::Builder::new()
+}
+
+/// A receiver that turns true when `process` (a handle with wait access,
+/// never closed from here on) has exited, from a thread that waits on it.
+/// If the wait itself fails the sender is dropped: the receiver then never
+/// turns true, rather than report an exit that did not happen.
+fn watch_process(process: HANDLE) -> io::Result<tokio::sync::watch::Receiver<bool>> {
+    let (exited, receiver) = tokio::sync::watch::channel(false);
+    let process = process as usize;
+    std::thread::Builder::new()
         .name("parent-watch".into())
         .spawn(move || {
-            // SAFETY: a handle this process owns and never closes.
-            unsafe { WaitForSingleObject(parent as HANDLE, INFINITE) };
-            let _ = exited.send(true);
-        });
-    // Without the thread a killed parent is still seen by the socket's
-    // close, as on unix; nothing to report.
-    drop(watcher);
+            // SAFETY: a process handle this process owns and never closes.
+            match unsafe { WaitForSingleObject(process as HANDLE, INFINITE) } {
+                WAIT_OBJECT_0 => {
+                    let _ = exited.send(true);
+                }
+                _ => {
+                    // SAFETY: no preconditions.
+                    let code = unsafe { GetLastError() };
+                    ipc_log!(
+                        Level::Warning,
+                        "IPC: cannot wait on the parent process (error {code}); its socket's close alone will end this process."
+                    );
+                }
+            }
+        })?;
+    Ok(receiver)
 }
 
 /// Resolves when the parent process that spawned this one has exited;
 /// never, in a process that was not spawned with a hand-off.
 pub async fn parent_exited() {
     match PARENT_EXITED.get() {
-        Some(receiver) => {
-            let mut receiver = receiver.clone();
-            if receiver.wait_for(|exited| *exited).await.is_err() {
-                // No watcher thread could start: the socket's close is
-                // left to say it, as on unix.
-                std::future::pending::<()>().await;
-            }
-        }
+        Some(receiver) => exited(receiver.clone()).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Resolves once `receiver` turns true; never, if its watcher gave up.
+async fn exited(mut receiver: tokio::sync::watch::Receiver<bool>) {
+    if receiver.wait_for(|exited| *exited).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -376,5 +396,67 @@ impl UnixAcceptor {
 
     pub async fn accept(&self) -> io::Result<UnixStream> {
         match self.0 {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process handle of our own for `child`, with wait access.
+    fn wait_handle(child: &Child) -> HANDLE {
+        let mut ours: HANDLE = std::ptr::null_mut();
+        // SAFETY: duplicates the child's handle within this process.
+        let done = unsafe {
+            DuplicateHandle(
+                GetCurrentProcess(),
+                child.as_raw_handle(),
+                GetCurrentProcess(),
+                &mut ours,
+                PROCESS_SYNCHRONIZE,
+                0,
+                0,
+            )
+        };
+        assert_ne!(done, 0, "{}", io::Error::last_os_error());
+        ours
+    }
+
+    fn block_on(future: impl std::future::Future<Output = ()>) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(60), future)
+                    .await
+                    .expect("the watcher reports the exit")
+            });
+    }
+
+    #[test]
+    fn a_watched_process_that_exits_is_reported() {
+        // This test binary listing its tests: a child that exits at once.
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let receiver = watch_process(wait_handle(&child)).unwrap();
+        child.wait().unwrap();
+        block_on(exited(receiver));
+    }
+
+    #[test]
+    fn a_handle_that_cannot_be_waited_on_is_never_reported_as_an_exit() {
+        // Not a handle at all: the wait fails, and the receiver must not
+        // say the parent exited.
+        let mut receiver = watch_process(0xDEAD_BEE0_usize as HANDLE).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let changed = runtime.block_on(receiver.changed());
+        assert!(changed.is_err(), "the sender was dropped without a value");
+        assert!(!*receiver.borrow());
     }
 }
