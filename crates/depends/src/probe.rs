@@ -44,19 +44,7 @@ impl ProbeCache {
     /// whole output), or `None` when the program is not on PATH.
     pub fn version(&mut self, argv: &[String]) -> Option<String> {
         let program = which(argv.first()?)?;
-        let meta = program.metadata().ok()?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let key = format!(
-            "{}|{}|{}|{}",
-            argv.join(" "),
-            program.display(),
-            meta.len(),
-            mtime
-        );
+        let key = cache_key(&argv.join(" "), &program)?;
         if let Some(hit) = self.entries.get(&key) {
             return Some(hit.clone());
         }
@@ -88,19 +76,7 @@ impl ProbeCache {
     /// (`gcc -print-file-name=include`), cached like [`Self::version`].
     pub fn output(&mut self, argv: &[String], arg: &str) -> Option<String> {
         let program = which(argv.first()?)?;
-        let meta = program.metadata().ok()?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let key = format!(
-            "{} {arg}|{}|{}|{}",
-            argv.join(" "),
-            program.display(),
-            meta.len(),
-            mtime
-        );
+        let key = cache_key(&format!("{} {arg}", argv.join(" ")), &program)?;
         if let Some(hit) = self.entries.get(&key) {
             return Some(hit.clone());
         }
@@ -137,6 +113,23 @@ impl ProbeCache {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// The cache key of running `command` with `program` (the file it
+/// resolves to): the command, the file, its size and its modification
+/// time, so a replaced tool is asked again.
+fn cache_key(command: &str, program: &std::path::Path) -> Option<String> {
+    let meta = program.metadata().ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Some(format!(
+        "{command}|{}|{}|{mtime}",
+        program.display(),
+        meta.len()
+    ))
 }
 
 #[cfg(test)]
