@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// Bumped whenever the engine changes how it builds or packs packages, so
 /// every cached build made by an older engine is rebuilt.
-pub const ENGINE_VERSION: &str = "c1pzo-depends-1";
+pub const ENGINE_VERSION: &str = "c1pzo-depends-2";
 
 /// Hex digits of a build id used in file names, as upstream's HASH_LENGTH.
 pub const SHORT_LEN: usize = 11;

@@ -11,6 +11,12 @@ use crate::toolchain::{which, Sysroot, SysrootSettings, Toolchain, SYSROOT_DIR};
 /// Where one package's build happens.
 #[derive(Debug, Clone)]
 pub struct Dirs {
+    /// The package's work folder for this run, holding the four below.
+    pub work: PathBuf,
+    /// The fixed name the work folder is given in what compilers write
+    /// (debug info, `__FILE__`): outputs then do not depend on where, or by
+    /// which run, a package was built.
+    pub work_as: String,
     /// Extracted (and patched) source.
     pub src: PathBuf,
     /// Out-of-tree build folder (CMake); autotools and make build in `src`.
@@ -94,8 +100,20 @@ impl BuildSpec<'_> {
         Some(sysroot.fill(pick(&sysroot.settings), &root))
     }
 
-    /// The toolchain's flags, then `add` (the dependencies' folders, so
-    /// they come before the sysroot's), the sysroot's, the recipe's.
+    /// `-ffile-prefix-map` from the work folder to its fixed name. It goes
+    /// before the sysroot's flags: GCC and Clang use the last matching map,
+    /// and the sysroot's own (inside the work folder) must win.
+    fn work_prefix_map(&self) -> String {
+        format!(
+            "-ffile-prefix-map={}={}",
+            self.dirs.work.display(),
+            self.dirs.work_as
+        )
+    }
+
+    /// The toolchain's flags, then `add` (the dependencies' folders and the
+    /// work folder's map, so they come before the sysroot's), the
+    /// sysroot's, the recipe's.
     fn flags(
         &self,
         base: &str,
@@ -114,7 +132,7 @@ impl BuildSpec<'_> {
         self.flags(
             &self.toolchain.flags.cflags,
             &self.resolved.settings.cflags,
-            None,
+            Some(self.work_prefix_map()),
             self.sysroot_flags(|s| &s.cflags),
         )
     }
@@ -123,7 +141,7 @@ impl BuildSpec<'_> {
         self.flags(
             &self.toolchain.flags.cxxflags,
             &self.resolved.settings.cxxflags,
-            None,
+            Some(self.work_prefix_map()),
             self.sysroot_flags(|s| &s.cxxflags),
         )
     }

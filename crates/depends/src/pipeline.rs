@@ -199,6 +199,8 @@ pub fn build_package(
         stages: Vec::new(),
     };
     let dirs = Dirs {
+        work: work.clone(),
+        work_as: format!("/depends/{}-{}", recipe.name, recipe.version),
         src: work.join("src"),
         build: work.join("build"),
         staging: work.join("staging"),

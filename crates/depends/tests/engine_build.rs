@@ -196,6 +196,27 @@ fn cached_tarballs_are_reproducible() {
     assert_eq!(first.packages[0].sha256, second.packages[0].sha256);
 }
 
+#[test]
+fn builds_do_not_depend_on_where_they_ran() {
+    // Two checkouts at different paths, with debug info (which records the
+    // compiler's working folder and include paths): every package, natives
+    // and those built against another's headers too, must come out the same.
+    let (one, two) = (Fixture::new(), Fixture::new());
+    three_packages(&one);
+    three_packages(&two);
+    let first = one.run(&["DEBUG=1"]).0.unwrap();
+    let second = two.run(&["DEBUG=1"]).0.unwrap();
+    assert_ne!(one.root(), two.root());
+    let sums = |report: &depends::report::RunReport| -> Vec<(String, String)> {
+        report
+            .packages
+            .iter()
+            .map(|p| (p.package.clone(), p.sha256.clone()))
+            .collect()
+    };
+    assert_eq!(sums(&first), sums(&second));
+}
+
 /// Two independent packages each wait (up to a limit) for the other to
 /// start. Under JOBS=2 they meet; under JOBS=1 the jobserver keeps the
 /// second from starting until the first is done, so the first waits alone.

@@ -77,16 +77,18 @@ impl Package {
         }
     }
 
-    /// A native tool `<name without native_>` that prints a C header.
+    /// A native tool `<name without native_>` that prints a C header. It is
+    /// compiled by absolute path, as CMake does, and names its source in
+    /// what it prints: `__FILE__` is then a path in the work folder.
     pub fn native_tool(name: &str) -> Package {
         let tool = name.trim_start_matches("native_");
         let makefile = format!(
             "PREFIX ?= /usr/local\n\
-             {tool}: {tool}.c\n\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o {tool} {tool}.c\n\
+             {tool}: {tool}.c\n\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o {tool} $(CURDIR)/{tool}.c\n\
              install: {tool}\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin\n\tcp {tool} $(DESTDIR)$(PREFIX)/bin/\n"
         );
         let source =
-            "#include <stdio.h>\nint main(void) { puts(\"#define GENERATED 41\"); return 0; }\n";
+            "#include <stdio.h>\nint main(void) { printf(\"/* by %s */\\n#define GENERATED 41\\n\", __FILE__); return 0; }\n";
         Package {
             name: name.into(),
             version: "2.0".into(),
