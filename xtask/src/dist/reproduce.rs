@@ -78,6 +78,9 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
             root.display()
         );
     }
+    // Both builders build this commit, even if the branch moves on while
+    // the first one runs (a run takes half an hour).
+    let commit = head_commit(root)?;
     let scratch = tempfile::Builder::new()
         .prefix("c1pzo-reproduce-")
         .tempdir()
@@ -87,9 +90,9 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
     for builder in &BUILDERS {
         let clone = scratch.path().join(builder.depth).join("c1pzo");
         let out = scratch.path().join(format!("{}-out", builder.label));
-        clone_at_head(root, &clone)?;
+        clone_at(root, &commit, &clone)?;
         eprintln!(
-            "== --check-reproducible: {} build in {} (umask {}, TZ={}, LC_ALL={}, {} jobs{}) ==",
+            "== --check-reproducible: {} build of {commit} in {} (umask {}, TZ={}, LC_ALL={}, {} jobs{}) ==",
             builder.label,
             clone.display(),
             builder.umask,
@@ -181,11 +184,27 @@ pub fn run(root: &Path, args: &DistArgs) -> Result<Timings> {
     })
 }
 
-/// A clone of `root`'s HEAD at `clone`, sharing no files with it.
-fn clone_at_head(root: &Path, clone: &Path) -> Result<()> {
+fn head_commit(root: &Path) -> Result<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(root)
+        .output()
+        .context("running git rev-parse HEAD")?;
+    if !out.status.success() {
+        bail!(
+            "{}: git rev-parse HEAD failed: {}",
+            root.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A clone of `root` at `commit` in `clone`, sharing no files with it.
+fn clone_at(root: &Path, commit: &str, clone: &Path) -> Result<()> {
     std::fs::create_dir_all(clone.parent().unwrap_or(clone))?;
     let status = Command::new("git")
-        .args(["clone", "--quiet", "--no-hardlinks"])
+        .args(["clone", "--quiet", "--no-hardlinks", "--no-checkout"])
         .arg(root)
         .arg(clone)
         .status()
@@ -195,6 +214,19 @@ fn clone_at_head(root: &Path, clone: &Path) -> Result<()> {
             "git clone {} {} failed ({status})",
             root.display(),
             clone.display()
+        );
+    }
+    let checkout = Command::new("git")
+        .args(["checkout", "--quiet", "--detach", commit])
+        .current_dir(clone)
+        .output()
+        .context("running git checkout")?;
+    if !checkout.status.success() {
+        bail!(
+            "{}: commit {commit}, HEAD when --check-reproducible started, is no longer on any \
+             branch, so the second builder cannot build it ({}); run --check-reproducible again",
+            root.display(),
+            String::from_utf8_lossy(&checkout.stderr).trim()
         );
     }
     Ok(())
@@ -296,4 +328,52 @@ fn diffoscope(a: &Path, b: &Path) {
 
 fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn clones_the_commit_it_started_with_after_the_branch_moves_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        git(&root, &["init", "--quiet"]);
+        std::fs::write(root.join("file"), "first").unwrap();
+        git(&root, &["add", "file"]);
+        git(&root, &["commit", "--quiet", "-m", "first"]);
+        let first = head_commit(&root).unwrap();
+        std::fs::write(root.join("file"), "second").unwrap();
+        git(&root, &["commit", "--quiet", "-am", "second"]);
+
+        let clone = dir.path().join("b/c1pzo");
+        clone_at(&root, &first, &clone).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(clone.join("file")).unwrap(),
+            "first"
+        );
+
+        // Rewritten away: named, with what to do.
+        git(&root, &["reset", "--quiet", "--hard", "HEAD~1"]);
+        git(&root, &["commit", "--quiet", "--amend", "-m", "rewritten"]);
+        git(&root, &["reflog", "expire", "--expire=now", "--all"]);
+        git(&root, &["gc", "--quiet", "--prune=now"]);
+        let gone = clone_at(&root, &first, &dir.path().join("c/c1pzo")).unwrap_err();
+        let text = format!("{gone:#}");
+        assert!(
+            text.contains(&first) && text.contains("run --check-reproducible again"),
+            "{text}"
+        );
+    }
 }
