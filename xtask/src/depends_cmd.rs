@@ -383,29 +383,58 @@ pub fn build(args: DependsArgs) -> Result<()> {
     // multiprocess executables too. The build-machine crates (the engine,
     // the functional suite) are left out, exactly as `xtask test` leaves
     // them out of its build step, so that step finds nothing to do.
-    let features = if multiprocess_prefix(&report.prefix)? {
-        vec!["--features", "c1pzo/multiprocess"]
-    } else {
-        Vec::new()
-    };
+    let options = prefix_options(&report.prefix)?;
+    let features = product_features(options.multiprocess, options.gui);
+    let mut extra = Vec::new();
+    if !features.is_empty() {
+        extra.extend(["--features".to_string(), features]);
+    }
+    if !options.gui {
+        extra.extend(["--exclude".to_string(), "c1pzo-gui".to_string()]);
+    }
     xshell::cmd!(
         sh,
-        "cargo build --workspace --exclude xtask --exclude c1pzo-depends --exclude c1pzo-functional --exclude c1pzo-release --config {config} {features...}"
+        "cargo build --workspace --exclude xtask --exclude c1pzo-depends --exclude c1pzo-functional --exclude c1pzo-release --config {config} {extra...}"
     )
     .run()?;
     Ok(())
 }
 
-/// Whether the prefix's manifest records `MULTIPROCESS` on.
-pub fn multiprocess_prefix(prefix: &std::path::Path) -> Result<bool> {
+/// The product's cargo features for a build: the multiprocess executables
+/// (MULTIPROCESS=1) and the GUI ones (unless NO_QT=1), comma-separated.
+pub fn product_features(multiprocess: bool, gui: bool) -> String {
+    let mut features = Vec::new();
+    if multiprocess {
+        features.push("c1pzo/multiprocess");
+    }
+    if gui {
+        features.push("c1pzo/gui");
+    }
+    features.join(",")
+}
+
+/// What a prefix's manifest says about the executables to build.
+pub struct PrefixOptions {
+    pub multiprocess: bool,
+    pub gui: bool,
+}
+
+pub fn prefix_options(prefix: &std::path::Path) -> Result<PrefixOptions> {
     let path = prefix.join("manifest.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let manifest: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(manifest["options"]["MULTIPROCESS"]
-        .as_bool()
-        .unwrap_or(false))
+    let flag = |key: &str| manifest["options"][key].as_bool().unwrap_or(false);
+    Ok(PrefixOptions {
+        multiprocess: flag("MULTIPROCESS"),
+        gui: !flag("NO_QT"),
+    })
+}
+
+/// Whether the prefix's manifest records `MULTIPROCESS` on.
+pub fn multiprocess_prefix(prefix: &std::path::Path) -> Result<bool> {
+    Ok(prefix_options(prefix)?.multiprocess)
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ const BUILD_MACHINE_CRATES: &[&str] = &[
 ];
 /// Crates that need Cap'n Proto, left out with MULTIPROCESS=0.
 const IPC_CRATES: &[&str] = &["c1pzo-ipc"];
+/// What NO_QT=1 leaves out.
+const GUI_CRATES: &[&str] = &["c1pzo-gui"];
 /// Functional test files that need the multiprocess executables.
 const IPC_FUNCTIONAL_TESTS: &[&str] = &["front_end", "multiprocess"];
 
@@ -111,14 +113,14 @@ pub fn run(args: TestArgs) -> Result<()> {
         cargo.env(key, value);
     }
     cargo.env("C1PZO_BIN_DIR", &bin_dir.display().to_string());
-    let product_features = if multiprocess {
-        "c1pzo/multiprocess"
-    } else {
-        ""
-    };
+    let gui = !selection.options.no_qt;
+    let product_features = &depends_cmd::product_features(multiprocess, gui);
     let mut excluded: Vec<&str> = Vec::new();
     if !multiprocess {
         excluded.extend(IPC_CRATES);
+    }
+    if !gui {
+        excluded.extend(GUI_CRATES);
     }
     let mut tally = Tally::default();
 

@@ -142,6 +142,19 @@ impl Tree {
         cmd.stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .process_group(0);
+        // A test run started from a background job inherits SIGINT
+        // ignored (the shell's rule for background jobs), and ignored
+        // signals stay ignored across exec: give the run the default
+        // disposition a terminal's foreground job has, so Ctrl-C means
+        // what it does for a user.
+        // SAFETY: signal(2) is async-signal-safe; nothing else runs
+        // between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
         let child = cmd.spawn().expect("start xtask");
         Running {
             pgid: child.id(),

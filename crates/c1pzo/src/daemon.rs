@@ -4,21 +4,19 @@
 //! closing the console on Windows; cookie and pid file removed; every
 //! accepted block is already committed).
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use common::args::{help_message, node_options, Args, DEFAULT_PID_FILE, DEFAULT_RPC_COOKIE_FILE};
+use common::args::{help_message, node_options, Args, DEFAULT_PID_FILE};
 use common::chainparams::ChainParams;
 use common::init::{check_section_only_args, init_config, InitError};
 use common::logging::{LogCategory, LogOptions, Logger};
-use node::rpc::auth::Auth;
 use node::rpc::http::RpcState;
 use node::Node;
 
 /// An error that stops startup, printed as `Error: <message>`.
-struct Fatal(String);
+pub struct Fatal(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for Fatal {
     fn from(error: E) -> Fatal {
@@ -36,62 +34,144 @@ pub enum Executable {
     Multiprocess,
 }
 
+/// Which executable's options, help and name: `c1pzod`, `c1pzo-node` or
+/// `c1pzo-qt` (the node with the GUI in this process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub executable: Executable,
+    pub gui: bool,
+}
+
+impl Program {
+    pub const DAEMON: Program = Program {
+        executable: Executable::Monolithic,
+        gui: false,
+    };
+
+    fn name(self) -> &'static str {
+        match (self.executable, self.gui) {
+            (_, true) => "c1pzo-qt",
+            (Executable::Monolithic, false) => "c1pzod",
+            (Executable::Multiprocess, false) => "c1pzo-node",
+        }
+    }
+}
+
 pub fn main(argv: &[String]) -> ExitCode {
     main_with(argv, Executable::Monolithic)
 }
 
 pub fn main_with(argv: &[String], executable: Executable) -> ExitCode {
-    match run(argv, executable) {
-        Ok(code) => code,
-        Err(Fatal(message)) => {
-            eprintln!("Error: {message}");
-            if let Some(logger) = common::logging::global() {
-                logger.error(format_args!("{message}"));
-            }
-            ExitCode::FAILURE
+    let program = Program {
+        executable,
+        gui: false,
+    };
+    match start(argv, program) {
+        Ok(Started::Exit(code)) => code,
+        Ok(Started::Running(mut running)) => {
+            running.wait();
+            running.finish()
         }
+        Err(fatal) => fatal.report(),
     }
 }
 
-fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
+impl Fatal {
+    /// Prints the error as Core does and picks the exit code.
+    pub fn report(self) -> ExitCode {
+        eprintln!("Error: {}", self.0);
+        if let Some(logger) = common::logging::global() {
+            logger.error(format_args!("{}", self.0));
+        }
+        ExitCode::FAILURE
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What startup came to: done already (`-help`, `-version`), or a node
+/// that runs until [`Running::finish`].
+pub enum Started {
+    Exit(ExitCode),
+    Running(Box<Running>),
+}
+
+/// A node that finished starting, with everything its shutdown needs.
+pub struct Running {
+    pub args: Args,
+    pub network: bitcoin::Network,
+    /// `<datadir>/<chain>`.
+    pub network_dir: PathBuf,
+    node: Arc<Node>,
+    runtime: tokio::runtime::Runtime,
+    rpc: Arc<RpcState>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    connman: Arc<node::net::Connman>,
+    wallets: Option<Wallets>,
+    #[cfg(feature = "multiprocess")]
+    ipc_server: Option<std::thread::JoinHandle<()>>,
+    cookie: Option<PathBuf>,
+    pid_file: Option<PathBuf>,
+    logger: Logger,
+    _lock: std::fs::File,
+}
+
+pub fn start(argv: &[String], program: Program) -> Result<Started, Fatal> {
     let mut options = node_options();
-    if executable == Executable::Multiprocess {
+    if program.executable == Executable::Multiprocess {
         // c1pzo-node serves IPC clients on -ipcbind.
         options = common::args::select_options(common::args::IPC_OPTIONS, &["ipcbind"], &options);
+    }
+    if program.gui {
+        options.extend_from_slice(common::args::GUI_OPTIONS);
     }
     let mut args = Args::from_command_line(&options, argv.iter().cloned())
         .map_err(|e| Fatal(InitError::CommandLine(e).to_string()))?;
     if args.help_requested() {
+        let usage = if program.gui {
+            format!(
+                "c1pzo-qt version {}\n\nUsage:  c1pzo-qt [command-line options]\n\n",
+                crate::VERSION
+            )
+        } else {
+            format!(
+                "c1pzo daemon version {}\n\nUsage:  {} [options]                     Start c1pzo daemon\n\n",
+                crate::VERSION,
+                program.name()
+            )
+        };
         print!(
-            "c1pzo daemon version {}\n\nUsage:  {} [options]                     Start c1pzo daemon\n\n{}",
-            crate::VERSION,
-            match executable {
-                Executable::Monolithic => "c1pzod",
-                Executable::Multiprocess => "c1pzo-node",
-            },
+            "{usage}{}",
             help_message(&options, args.is_set("help-debug"))
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Started::Exit(ExitCode::SUCCESS));
     }
     if args.is_set("version") {
-        println!("c1pzo daemon version {}", crate::VERSION);
-        return Ok(ExitCode::SUCCESS);
+        if program.gui {
+            println!("c1pzo-qt version {}", crate::VERSION);
+        } else {
+            println!("c1pzo daemon version {}", crate::VERSION);
+        }
+        return Ok(Started::Exit(ExitCode::SUCCESS));
     }
     if let Some(token) = args.positional().first() {
         return Err(Fatal(format!(
-            "Command line contains unexpected token '{token}', see c1pzod -h for a list of options."
+            "Command line contains unexpected token '{token}', see {} -h for a list of options.",
+            program.name()
         )));
     }
     let dirs = init_config(&mut args)?;
     check_section_only_args(&args)?;
     let params = ChainParams::for_chain(dirs.chain);
-    if args.get_bool("daemon", false) {
+    if args.get_bool("daemon", false) && !program.gui {
         crate::platform::daemonize().map_err(Fatal)?;
     }
 
     let logger = Logger::open(LogOptions::from_args(&args, &dirs.network)?)?;
     let _ = common::logging::install_global(logger.clone());
-    let _lock = lock_datadir(&dirs.base)?;
+    let lock = lock_datadir(&dirs.base)?;
     logger.info(format_args!("c1pzo version {}", crate::VERSION));
     logger.info(format_args!(
         "Using data directory {}",
@@ -129,11 +209,11 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
         .build()?;
     let rpc = RpcState::new(logger.clone(), "Loading block index…");
     let mut cookie = None;
-    let served = if args.get_bool("server", true) {
-        let (auth, cookie_path) = rpc_auth(&args, &dirs.network)?;
+    let served = if args.get_bool("server", !program.gui) {
+        let (auth, cookie_path) = crate::rpc_setup::rpc_auth(&args, &dirs.network)?;
         cookie = cookie_path;
         let allowed = node::rpc::allow::AllowList::new(&args.get_all("rpcallowip"))?;
-        let listeners = rpc_listeners(&args, params.default_rpc_port, &logger)?;
+        let listeners = crate::rpc_setup::rpc_listeners(&args, params.default_rpc_port, &logger)?;
         Some(runtime.spawn(node::rpc::http::serve(
             rpc.clone(),
             listeners,
@@ -184,7 +264,13 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
     );
     node.mempool().require_standard = !args.get_bool("acceptnonstdtxn", false);
     // Wallets load before the RPC server leaves warmup, as in Core.
-    let wallets = match start_wallets(&args, &dirs.network, &node, params.network, executable) {
+    let wallets = match start_wallets(
+        &args,
+        &dirs.network,
+        &node,
+        params.network,
+        program.executable,
+    ) {
         Ok(wallets) => wallets,
         Err(error) => {
             give_up(&rpc, None, &cookie, &pid_file);
@@ -210,46 +296,101 @@ fn run(argv: &[String], executable: Executable) -> Result<ExitCode, Fatal> {
         }
     };
     rpc.ready(node.clone());
+    // A signal (Ctrl-C, SIGTERM, closing the console) asks the node to
+    // stop, however the process waits for that.
+    {
+        let node = node.clone();
+        runtime.spawn(async move {
+            // Without signal handlers (the sender gone unsent), never.
+            if signal_rx.wait_for(|signalled| *signalled).await.is_ok() {
+                node.request_shutdown();
+            }
+        });
+    }
     if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         node.request_shutdown();
     }
     logger.info(format_args!("init message: Done loading"));
+    Ok(Started::Running(Box::new(Running {
+        args,
+        network: params.network,
+        network_dir: dirs.network.clone(),
+        node,
+        runtime,
+        rpc,
+        served,
+        connman,
+        wallets,
+        #[cfg(feature = "multiprocess")]
+        ipc_server,
+        cookie,
+        pid_file,
+        logger,
+        _lock: lock,
+    })))
+}
 
-    let waiting = node.clone();
-    runtime.block_on(async move {
-        let signalled = async {
-            // Without signal handlers (the sender gone unsent), never.
-            if signal_rx.wait_for(|signalled| *signalled).await.is_err() {
-                std::future::pending::<()>().await;
+impl Running {
+    /// The node as a front end sees it (the GUI in this process).
+    pub fn front_end(&self) -> Arc<dyn interfaces::Node> {
+        node::LocalNode::new(self.node.clone(), wallet_source(&self.wallets))
+    }
+
+    pub fn request_shutdown(&self) {
+        self.node.request_shutdown();
+    }
+
+    /// Blocks until something asks the node to stop: `stop`, a signal,
+    /// or [`Running::request_shutdown`].
+    pub fn wait(&mut self) {
+        let node = self.node.clone();
+        self.runtime
+            .block_on(async move { node.shutdown_requested_async().await });
+    }
+
+    /// Stops everything in order and says how the process should exit.
+    pub fn finish(self) -> ExitCode {
+        let Running {
+            node,
+            runtime,
+            rpc,
+            served,
+            connman,
+            wallets,
+            #[cfg(feature = "multiprocess")]
+            ipc_server,
+            cookie,
+            pid_file,
+            logger,
+            _lock,
+            ..
+        } = self;
+        node.request_shutdown();
+        runtime.block_on(async move {
+            rpc.request_stop();
+            if let Some(server) = served {
+                let _ = server.await;
             }
-        };
-        tokio::select! {
-            () = waiting.shutdown_requested_async() => {}
-            () = signalled => waiting.request_shutdown(),
+        });
+        logger.info(format_args!("Shutdown: In progress..."));
+        connman.stop();
+        // Wallets hear that the chainstate is final before they close
+        // (Core's ChainStateFlushed at shutdown).
+        node.notifier.flushed(node.chain().tip());
+        node.notifier.sync();
+        if let Some(wallets) = wallets {
+            wallets.stop();
         }
-        rpc.request_stop();
-        if let Some(server) = served {
-            let _ = server.await;
+        #[cfg(feature = "multiprocess")]
+        if let Some(server) = ipc_server {
+            let _ = server.join();
         }
-    });
-    logger.info(format_args!("Shutdown: In progress..."));
-    connman.stop();
-    // Wallets hear that the chainstate is final before they close
-    // (Core's ChainStateFlushed at shutdown).
-    node.notifier.flushed(node.chain().tip());
-    node.notifier.sync();
-    if let Some(wallets) = wallets {
-        wallets.stop();
+        runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+        cleanup(&cookie, &pid_file);
+        drop(node);
+        logger.info(format_args!("Shutdown: done"));
+        ExitCode::SUCCESS
     }
-    #[cfg(feature = "multiprocess")]
-    if let Some(server) = ipc_server {
-        let _ = server.join();
-    }
-    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    cleanup(&cookie, &pid_file);
-    drop(node);
-    logger.info(format_args!("Shutdown: done"));
-    Ok(ExitCode::SUCCESS)
 }
 
 /// P2P settings from `-listen`, `-bind`, `-port`, `-connect`, `-addnode`,
@@ -558,105 +699,6 @@ fn consensus(params: &ChainParams) -> chain::Consensus {
 
 fn resolve(dir: &Path, path: &Path) -> PathBuf {
     common::datadir::resolve_in(dir, path)
-}
-
-/// Who may call: `-rpcpassword` (with `-rpcuser`) replaces the cookie, as
-/// in Core; `-rpcauth` entries are added either way. Returns the cookie
-/// file to remove at shutdown.
-fn rpc_auth(args: &Args, network_dir: &Path) -> Result<(Auth, Option<PathBuf>), Fatal> {
-    let mut auth = Auth::default();
-    for entry in args.get_all("rpcauth") {
-        auth.add_rpcauth(&entry)?;
-    }
-    match args.get("rpcpassword").filter(|p| !p.is_empty()) {
-        Some(password) => {
-            auth.add_user(&args.get("rpcuser").unwrap_or_default(), &password);
-            Ok((auth, None))
-        }
-        None => {
-            let path = resolve(
-                network_dir,
-                &args
-                    .get_path("rpccookiefile")
-                    .unwrap_or_else(|| PathBuf::from(DEFAULT_RPC_COOKIE_FILE)),
-            );
-            auth.add_cookie(&path)?;
-            Ok((auth, Some(path)))
-        }
-    }
-}
-
-/// `-rpcbind` addresses (`host` or `host:port`), else 127.0.0.1 and ::1 on
-/// `-rpcport`. Startup fails only if nothing could be bound.
-fn rpc_listeners(
-    args: &Args,
-    default_port: u16,
-    logger: &Logger,
-) -> Result<Vec<TcpListener>, Fatal> {
-    let port = u16::try_from(args.get_int("rpcport", i64::from(default_port))).map_err(|_| {
-        Fatal(format!(
-            "Invalid port specified in -rpcport: '{}'",
-            args.get("rpcport").unwrap_or_default()
-        ))
-    })?;
-    // As in Core: -rpcbind counts only together with -rpcallowip, so a
-    // typo cannot open the RPC server to everyone.
-    let mut binds = args.get_all("rpcbind");
-    if !binds.is_empty() && !args.is_set("rpcallowip") {
-        logger.warning(format_args!(
-            "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect"
-        ));
-        binds.clear();
-    }
-    if binds.is_empty() && args.is_set("rpcallowip") {
-        logger.warning(format_args!(
-            "Option -rpcallowip was specified without -rpcbind; this doesn't usually make sense"
-        ));
-    }
-    let mut addresses: Vec<SocketAddr> = Vec::new();
-    if binds.is_empty() {
-        addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));
-        addresses.push(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)));
-    } else {
-        for bind in binds {
-            let with_port = if bind.parse::<SocketAddr>().is_ok()
-                || bind
-                    .rsplit_once(':')
-                    .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
-            {
-                bind.clone()
-            } else if bind.contains(':') {
-                format!("[{bind}]:{port}")
-            } else {
-                format!("{bind}:{port}")
-            };
-            let resolved = with_port
-                .to_socket_addrs()
-                .map_err(|_| Fatal(format!("Invalid -rpcbind address '{bind}'")))?;
-            addresses.extend(resolved);
-        }
-    }
-    let mut listeners = Vec::new();
-    for address in addresses {
-        match TcpListener::bind(address) {
-            Ok(listener) => {
-                logger.debug(
-                    LogCategory::Http,
-                    format_args!("Binding RPC on address {address}"),
-                );
-                listeners.push(listener);
-            }
-            Err(error) => logger.warning(format_args!(
-                "Binding RPC on address {address} failed: {error}"
-            )),
-        }
-    }
-    if listeners.is_empty() {
-        return Err(Fatal(format!(
-            "Unable to bind to 127.0.0.1:{port} on this computer. c1pzo is probably already running."
-        )));
-    }
-    Ok(listeners)
 }
 
 /// `<datadir>/.lock`, held for the life of the process so two nodes never

@@ -2,6 +2,7 @@
 //! ([`convert`]), sending it ([`client`]) and printing the answer the way
 //! bitcoin-cli does ([`output`]).
 
+#[cfg(feature = "http")]
 pub mod client;
 pub mod convert;
 pub mod output;

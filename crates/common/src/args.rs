@@ -36,7 +36,7 @@ pub use error::ArgsError;
 pub use help::help_message;
 pub use node_options::{
     ipc_options, node_options, select_options, DEFAULT_CONFIG_FILE, DEFAULT_DEBUG_LOG_FILE,
-    DEFAULT_PID_FILE, DEFAULT_RPC_COOKIE_FILE, HELP_OPTIONS, IPC_OPTIONS,
+    DEFAULT_PID_FILE, DEFAULT_RPC_COOKIE_FILE, GUI_OPTIONS, HELP_OPTIONS, IPC_OPTIONS,
 };
 pub use settings::{interpret_bool, parse_leading_int};
 pub use spec::{Category, OptionSpec, ValueKind};

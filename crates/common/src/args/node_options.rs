@@ -341,6 +341,41 @@ pub const IPC_OPTIONS: &[OptionSpec] = &[
     .debug_only(),
 ];
 
+/// What `c1pzo-qt` and `c1pzo-gui` add, as Core's GUI does.
+pub const GUI_OPTIONS: &[OptionSpec] = &[
+    OptionSpec::flag(
+        "choosedatadir",
+        Category::Gui,
+        "Choose data directory on startup (default: 0)",
+    ),
+    OptionSpec::value(
+        "lang",
+        "<lang>",
+        Category::Gui,
+        "Set language, for example \"de_DE\" (default: system locale). The c1pzo GUI is in \
+         English only; the option is accepted for compatibility.",
+    ),
+    OptionSpec::flag("min", Category::Gui, "Start minimized"),
+    OptionSpec::flag(
+        "resetguisettings",
+        Category::Gui,
+        "Reset all settings changed in the GUI",
+    ),
+    OptionSpec::flag(
+        "splash",
+        Category::Gui,
+        "Show splash screen on startup (default: 1)",
+    ),
+    OptionSpec::value(
+        "uiplatform",
+        "<platform>",
+        Category::Gui,
+        "Select platform to customize UI for (one of windows, macosx, other; default: platform \
+         compiled on)",
+    )
+    .debug_only(),
+];
+
 /// Every option `c1pzod` accepts (without the multiprocess ones).
 pub fn node_options() -> Vec<OptionSpec> {
     [
