@@ -203,3 +203,186 @@ fn a_front_end_gets_errors_not_hangs_when_the_wallet_process_dies() {
     assert!(front.get_wallets().is_empty());
     assert_eq!(front.get_tip().height, 0);
 }
+
+#[test]
+fn a_front_end_manages_wallets_peers_and_two_step_payments() {
+    let node = node_with_ipcbind();
+    let (front, _init, _loop) = front_end(&node);
+    assert_eq!(front.get_chain_name(), "regtest");
+
+    // Wallets: created, listed, refused twice, closed and opened again.
+    let created = front.create_wallet(&interfaces::CreateWalletOptions {
+        name: "a".into(),
+        ..Default::default()
+    });
+    assert_eq!(created, Ok("a".to_string()));
+    let again = front
+        .create_wallet(&interfaces::CreateWalletOptions {
+            name: "a".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(again.contains("already exists"), "{again}");
+    assert_eq!(front.list_wallet_dir(), Ok(vec!["a".to_string()]));
+    front
+        .create_wallet(&interfaces::CreateWalletOptions {
+            name: "b".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let wallets = front.get_wallets();
+    let wallet = |name: &str| {
+        wallets
+            .iter()
+            .find(|w| w.get_wallet_name() == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("wallet {name} not loaded"))
+    };
+    let (a, b) = (wallet("a"), wallet("b"));
+    let mine = a.get_new_address("", "").unwrap();
+    node.call("generatetoaddress", json!([101, mine]));
+
+    // Two steps: created (nothing reaches the node), then committed; the
+    // same transaction committed again pays nothing twice.
+    let seen = a.wait_changed(u64::MAX, 0);
+    let to_b = b.get_new_address("rent", "").unwrap();
+    let other = b.get_new_address("", "bech32m").unwrap();
+    let recipients = [
+        interfaces::Recipient {
+            address: to_b.clone(),
+            amount: Amount::from_btc(1.25).unwrap(),
+            subtract_fee: false,
+        },
+        interfaces::Recipient {
+            address: other,
+            amount: Amount::from_btc(2.0).unwrap(),
+            subtract_fee: true,
+        },
+    ];
+    let rate = bitcoin::FeeRate::from_sat_per_vb(3).unwrap();
+    let created = a.create_transaction(&recipients, Some(rate)).unwrap();
+    assert_eq!(front.get_mempool_size(), 0);
+    let vsize = created.tx.vsize() as u64;
+    assert!(
+        created.fee.to_sat() >= 3 * vsize && created.fee.to_sat() <= 3 * vsize + 3,
+        "fee {} for {vsize} vB at 3 sat/vB",
+        created.fee
+    );
+    let paid: Vec<u64> = created.tx.output.iter().map(|o| o.value.to_sat()).collect();
+    assert!(paid.contains(&125_000_000), "{paid:?}");
+    assert!(
+        paid.contains(&(200_000_000 - created.fee.to_sat())),
+        "the fee comes out of the second output: {paid:?}"
+    );
+    let txid = a.commit_transaction(&created.tx).unwrap();
+    assert_eq!(txid, created.tx.compute_txid());
+    assert_eq!(a.commit_transaction(&created.tx), Ok(txid));
+    assert_eq!(
+        node.call("getrawmempool", json!([])),
+        json!([txid.to_string()])
+    );
+    assert!(a.wait_changed(seen, 10_000) != seen, "the wallet changed");
+
+    // The history, and one transaction whole.
+    let history = a.get_transactions().unwrap();
+    let sends: Vec<_> = history
+        .iter()
+        .filter(|r| r.txid == txid && r.category == interfaces::TxCategory::Send)
+        .collect();
+    assert_eq!(sends.len(), 2, "{history:?}");
+    assert!(sends
+        .iter()
+        .all(|r| r.fee == Some(-created.fee.to_signed().unwrap())));
+    assert!(history
+        .iter()
+        .any(|r| r.category == interfaces::TxCategory::Generate));
+    let received = b.get_transactions().unwrap();
+    assert!(received.iter().any(|r| r.txid == txid
+        && r.category == interfaces::TxCategory::Receive
+        && r.label.as_deref() == Some("rent")
+        && r.address.as_deref() == Some(to_b.as_str())));
+    let details = a.get_transaction(&txid).unwrap();
+    assert_eq!(details.tx, created.tx);
+    assert_eq!(details.fee, Some(created.fee));
+    assert_eq!(details.confirmations, 0);
+    let refused = a.abandon_transaction(&txid).unwrap_err();
+    assert!(
+        refused.contains("not eligible for abandonment"),
+        "{refused}"
+    );
+
+    // Refusals, with the wallet's words, and nothing sent.
+    let bad = [interfaces::Recipient {
+        address: "nonsense".into(),
+        amount: Amount::from_btc(1.0).unwrap(),
+        subtract_fee: false,
+    }];
+    assert_eq!(
+        a.create_transaction(&bad, None).unwrap_err(),
+        "Invalid Bitcoin address: nonsense"
+    );
+    let too_much = [interfaces::Recipient {
+        address: to_b,
+        amount: Amount::from_btc(10_000.0).unwrap(),
+        subtract_fee: false,
+    }];
+    assert_eq!(
+        a.create_transaction(&too_much, None).unwrap_err(),
+        "Insufficient funds"
+    );
+    assert_eq!(front.get_mempool_size(), 1);
+
+    // Encryption and the passphrase, backup.
+    a.encrypt_wallet("first").unwrap();
+    assert!(a.is_crypted() && a.is_locked());
+    assert!(a
+        .create_transaction(&recipients, None)
+        .unwrap_err()
+        .contains("walletpassphrase"));
+    assert!(a
+        .change_passphrase("wrong", "second")
+        .unwrap_err()
+        .contains("passphrase entered was incorrect"));
+    a.change_passphrase("first", "second").unwrap();
+    a.unlock("second", 60).unwrap();
+    let backup = node.datadir().join("a-backup.redb");
+    a.backup_wallet(&backup.display().to_string()).unwrap();
+    assert!(backup.is_file());
+
+    front.unload_wallet("b").unwrap();
+    assert!(b.get_balances().is_err());
+    assert_eq!(front.load_wallet("b"), Ok("b".to_string()));
+
+    // Peers: a second node connects; the front end sees it, bans it.
+    let other = TestNode::start(&[]);
+    node.call("addnode", json!([harness::net::p2p_addr(&other), "onetry"]));
+    assert!(harness::net::wait_until(Duration::from_secs(30), || {
+        front.get_connection_count() == 1
+    }));
+    let peers = front.get_peers();
+    assert_eq!(peers.len(), 1, "{peers:?}");
+    assert_eq!(peers[0].address, harness::net::p2p_addr(&other));
+    assert!(!peers[0].inbound);
+    assert_eq!(peers[0].connection_type, "manual");
+    assert!(!front.disconnect_peer(9_999));
+    front.ban("127.0.0.1", 3600).unwrap();
+    assert!(harness::net::wait_until(Duration::from_secs(30), || {
+        front.get_connection_count() == 0
+    }));
+    let banned = front.get_banned();
+    assert_eq!(banned.len(), 1);
+    assert_eq!(banned[0].subnet, "127.0.0.1/32");
+    assert_eq!(banned[0].until - banned[0].created, 3600);
+    assert!(front
+        .ban("127.0.0.1", 3600)
+        .unwrap_err()
+        .contains("already banned"));
+    front.unban("127.0.0.1/32").unwrap();
+    assert!(front.get_banned().is_empty());
+
+    assert!(front.get_network_active());
+    front.set_network_active(false);
+    assert!(!front.get_network_active());
+    front.set_network_active(true);
+    assert!(front.get_network_active());
+}

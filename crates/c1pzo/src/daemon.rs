@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::args::{help_message, node_options, Args, DEFAULT_PID_FILE};
 use common::chainparams::ChainParams;
 use common::init::{check_section_only_args, init_config, InitError};
-use common::logging::{LogCategory, LogOptions, Logger};
+use common::logging::{LogOptions, Logger};
 use node::rpc::http::RpcState;
 use node::Node;
 
@@ -550,9 +550,15 @@ fn start_wallets(
             // -debug=ipc (and -loglevel=ipc:trace): the node/wallet traffic
             // in libmultiprocess's format, in this node's log.
             let logger = node.logger.clone();
-            let level = if logger.will_log(LogCategory::Ipc, common::logging::LogLevel::Trace) {
+            let level = if logger.will_log(
+                common::logging::LogCategory::Ipc,
+                common::logging::LogLevel::Trace,
+            ) {
                 Some(ipc::log::Level::Trace)
-            } else if logger.will_log(LogCategory::Ipc, common::logging::LogLevel::Debug) {
+            } else if logger.will_log(
+                common::logging::LogCategory::Ipc,
+                common::logging::LogLevel::Debug,
+            ) {
                 Some(ipc::log::Level::Debug)
             } else {
                 None
@@ -561,7 +567,9 @@ fn start_wallets(
                 ipc::log::init(
                     "c1pzo-node",
                     level,
-                    Arc::new(move |_, line| logger.debug(LogCategory::Ipc, format_args!("{line}"))),
+                    Arc::new(move |_, line| {
+                        logger.debug(common::logging::LogCategory::Ipc, format_args!("{line}"))
+                    }),
                 );
             }
             let supervisor = crate::wallet_process::Supervisor::new(node.clone(), &exe_dir, shared);

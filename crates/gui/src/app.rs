@@ -8,14 +8,26 @@ use std::sync::Arc;
 use interfaces::Node;
 
 use crate::model::{Frontend, Model, Snapshot};
-use crate::pages::{console::Console, overview, receive::Receive};
+use crate::pages::peers::Peers;
+use crate::pages::transactions::Transactions;
+use crate::pages::wallets::Wallets;
+use crate::pages::{console::Console, overview, receive::Receive, send::Send};
 use crate::settings::{GuiSettings, SettingsFile, Theme};
 use crate::task::{self, Task};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Overview,
+    Send,
     Receive,
+    Transactions,
+}
+
+/// The node window's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeTab {
+    Console,
+    Peers,
 }
 
 pub struct App {
@@ -27,10 +39,16 @@ pub struct App {
     notices: Vec<String>,
     page: Page,
     selected_wallet: Option<String>,
+    send: Send,
     receive: Receive,
+    transactions: Transactions,
+    wallets: Wallets,
     console: Console,
+    peers: Peers,
     node_window: bool,
+    node_tab: NodeTab,
     restarting: Option<Task<Result<Arc<dyn Node>, String>>>,
+    toggling_network: Option<Task<()>>,
     closing: bool,
 }
 
@@ -48,10 +66,16 @@ impl App {
             settings_file,
             notices: notice.into_iter().collect(),
             page: Page::Overview,
+            send: Send::default(),
             receive: Receive::default(),
+            transactions: Transactions::default(),
+            wallets: Wallets::default(),
             console: Console::default(),
+            peers: Peers::default(),
             node_window: false,
+            node_tab: NodeTab::Console,
             restarting: None,
+            toggling_network: None,
             closing: false,
         }
     }
@@ -69,6 +93,11 @@ impl App {
         self.page
     }
 
+    /// The wallet the pages show now.
+    pub fn shown_wallet(&self) -> Option<String> {
+        self.current_wallet(&self.model.snapshot())
+    }
+
     fn save_settings(&mut self) {
         if let Err(error) = self.settings_file.save(&self.settings) {
             self.notices.push(format!(
@@ -79,28 +108,37 @@ impl App {
     }
 
     /// The wallet the pages act on: the chosen one while it is loaded,
-    /// else the first.
-    fn current_wallet(&mut self, snapshot: &Snapshot) -> Option<String> {
-        let chosen = self
-            .selected_wallet
+    /// else the first. The choice itself stays (a wallet just opened is
+    /// not in the snapshot yet).
+    fn current_wallet(&self, snapshot: &Snapshot) -> Option<String> {
+        self.selected_wallet
             .as_ref()
             .filter(|name| snapshot.wallet(name).is_some())
-            .cloned();
-        let current = chosen.or_else(|| snapshot.wallets.first().map(|w| w.name.clone()));
-        if current != self.selected_wallet && current.is_some() {
-            self.selected_wallet = current.clone();
-        }
-        current
+            .cloned()
+            .or_else(|| snapshot.wallets.first().map(|w| w.name.clone()))
     }
 
-    fn menu(&mut self, ui: &mut egui::Ui) {
+    fn menu(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, wallet: &Option<String>) {
+        let loaded: Vec<String> = snapshot.wallets.iter().map(|w| w.name.clone()).collect();
+        let crypted = wallet
+            .as_ref()
+            .and_then(|name| snapshot.wallet(name))
+            .is_some_and(|view| view.crypted);
+        let node = self.frontend.node.clone();
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                self.wallets
+                    .file_menu(ui, &node, &loaded, wallet.as_deref());
+                ui.separator();
                 if ui.button("Exit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
             ui.menu_button("Settings", |ui| {
+                if wallet.is_some() {
+                    self.wallets.settings_menu(ui, crypted);
+                    ui.separator();
+                }
                 if ui
                     .checkbox(&mut self.settings.mask_values, "Mask values")
                     .changed()
@@ -117,6 +155,12 @@ impl App {
             ui.menu_button("Window", |ui| {
                 if ui.button("Console").clicked() {
                     self.node_window = true;
+                    self.node_tab = NodeTab::Console;
+                    ui.close();
+                }
+                if ui.button("Peers").clicked() {
+                    self.node_window = true;
+                    self.node_tab = NodeTab::Peers;
                     ui.close();
                 }
             });
@@ -126,7 +170,9 @@ impl App {
     fn tabs(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, wallet: &Option<String>) {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.page, Page::Overview, "Overview");
+            ui.selectable_value(&mut self.page, Page::Send, "Send");
             ui.selectable_value(&mut self.page, Page::Receive, "Receive");
+            ui.selectable_value(&mut self.page, Page::Transactions, "Transactions");
             ui.separator();
             let label = ui.label("Wallet:");
             let mut chosen = wallet.clone();
@@ -167,6 +213,33 @@ impl App {
                 None => {
                     ui.label("Connecting to the node…");
                 }
+            }
+            ui.separator();
+            let _ = task::take(&mut self.toggling_network);
+            let connections = if snapshot.network_active {
+                format!("Connections: {}", snapshot.connections)
+            } else {
+                "Network activity disabled".to_string()
+            };
+            let tip = if snapshot.network_active {
+                format!(
+                    "{} active connection(s) to the network. Click to disable network activity.",
+                    snapshot.connections
+                )
+            } else {
+                "Network activity disabled. Click to enable network activity again.".to_string()
+            };
+            let toggle = ui
+                .add_enabled(
+                    self.toggling_network.is_none(),
+                    egui::Button::new(connections).frame(false),
+                )
+                .on_hover_text(tip);
+            if toggle.clicked() {
+                let (node, active) = (self.frontend.node.clone(), !snapshot.network_active);
+                self.toggling_network = Some(Task::spawn(ui.ctx(), move || {
+                    node.set_network_active(active)
+                }));
             }
             ui.separator();
             ui.label(format!("Mempool: {} transactions", snapshot.mempool_size));
@@ -235,12 +308,13 @@ impl eframe::App for App {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
         let wallet = self.current_wallet(&snapshot);
+        self.model.select_wallet(wallet.clone());
         let handle = wallet
             .as_ref()
             .and_then(|name| snapshot.wallet(name))
             .map(|view| view.handle.clone());
         egui::Panel::top("menu").show(ui, |ui| {
-            self.menu(ui);
+            self.menu(ui, &snapshot, &wallet);
             self.tabs(ui, &snapshot, &wallet);
         });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui, &snapshot));
@@ -260,22 +334,80 @@ impl eframe::App for App {
             if let Some(index) = dismissed {
                 self.notices.remove(index);
             }
+            match &self.wallets.message {
+                Some(Ok(text)) => {
+                    ui.label(text);
+                }
+                Some(Err(text)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, text);
+                }
+                None => {}
+            }
             match self.page {
                 Page::Overview => overview::show(
                     ui,
                     wallet.as_ref().and_then(|name| snapshot.wallet(name)),
                     self.settings.mask_values,
                 ),
+                Page::Send => {
+                    let balance = wallet
+                        .as_ref()
+                        .and_then(|name| snapshot.wallet(name))
+                        .and_then(|view| view.balances.as_ref().ok())
+                        .map(|balances| balances.trusted);
+                    let locked = wallet
+                        .as_ref()
+                        .and_then(|name| snapshot.wallet(name))
+                        .is_some_and(|view| view.locked);
+                    self.send.show(
+                        ui,
+                        handle.clone(),
+                        balance,
+                        locked,
+                        self.frontend.network,
+                        self.settings.mask_values,
+                    );
+                    if self.send.take_unlock_request() {
+                        self.wallets.ask_unlock();
+                    }
+                }
                 Page::Receive => self.receive.show(ui, handle.clone(), self.frontend.network),
+                Page::Transactions => {
+                    if let Some(view) = wallet.as_ref().and_then(|name| snapshot.wallet(name)) {
+                        self.transactions.refresh(
+                            ui.ctx(),
+                            &view.name,
+                            view.revision,
+                            &view.handle,
+                        );
+                    }
+                    self.transactions
+                        .show(ui, handle.clone(), self.settings.mask_values)
+                }
             }
         });
+        let node = self.frontend.node.clone();
+        self.wallets.show(ui.ctx(), &node, handle.clone());
+        if let Some(name) = self.wallets.opened.take() {
+            self.selected_wallet = Some(name.clone());
+            self.settings.last_wallet = Some(name);
+            self.save_settings();
+        }
         let mut open = self.node_window;
         egui::Window::new("Node window")
             .open(&mut open)
             .default_size([640.0, 420.0])
             .show(ui.ctx(), |ui| {
                 let node = self.frontend.node.clone();
-                self.console.show(ui, &node, wallet.clone());
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.node_tab, NodeTab::Console, "Console tab");
+                    ui.selectable_value(&mut self.node_tab, NodeTab::Peers, "Peers tab");
+                });
+                ui.separator();
+                match self.node_tab {
+                    NodeTab::Console => self.console.show(ui, &node, wallet.clone()),
+                    NodeTab::Peers => self.peers.show(ui, &node),
+                }
             });
         self.node_window = open;
     }

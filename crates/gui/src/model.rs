@@ -58,6 +58,9 @@ pub struct WalletView {
     pub balances: Result<WalletBalances, String>,
     pub crypted: bool,
     pub locked: bool,
+    /// `Wallet::wait_changed`'s count when the figures were read (0
+    /// until the wallet follower first saw it).
+    pub revision: u64,
 }
 
 /// The latest facts, replaced whole by the follower.
@@ -65,6 +68,8 @@ pub struct WalletView {
 pub struct Snapshot {
     pub tip: Option<BlockTip>,
     pub mempool_size: u64,
+    pub connections: u64,
+    pub network_active: bool,
     pub wallets: Vec<WalletView>,
     pub shutdown_requested: bool,
     /// How many times the follower has refreshed (tests wait on it).
@@ -80,28 +85,57 @@ impl Snapshot {
 pub struct Model {
     node: Arc<Mutex<Arc<dyn Node>>>,
     snapshot: Arc<Mutex<Snapshot>>,
+    /// The wallet the window shows, whose changes are waited on.
+    selected: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
-    follower: Option<std::thread::JoinHandle<()>>,
+    followers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Model {
     pub fn start(ctx: &egui::Context, node: Arc<dyn Node>, health: Arc<Health>) -> Model {
         let node = Arc::new(Mutex::new(node));
         let snapshot = Arc::new(Mutex::new(Snapshot::default()));
+        let selected = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
-        let follower = {
-            let (node, snapshot, stop, ctx) =
-                (node.clone(), snapshot.clone(), stop.clone(), ctx.clone());
+        let tip = {
+            let (node, snapshot, stop, ctx, health) = (
+                node.clone(),
+                snapshot.clone(),
+                stop.clone(),
+                ctx.clone(),
+                health.clone(),
+            );
             std::thread::Builder::new()
                 .name("c1pzo-gui-follow".into())
                 .spawn(move || follow(&node, &snapshot, &stop, &health, &ctx))
                 .expect("spawning the GUI's follower thread")
         };
+        let wallet = {
+            let (snapshot, selected, stop, ctx) = (
+                snapshot.clone(),
+                selected.clone(),
+                stop.clone(),
+                ctx.clone(),
+            );
+            std::thread::Builder::new()
+                .name("c1pzo-gui-wallet".into())
+                .spawn(move || follow_wallet(&snapshot, &selected, &stop, &health, &ctx))
+                .expect("spawning the GUI's wallet follower thread")
+        };
         Model {
             node,
             snapshot,
+            selected,
             stop,
-            follower: Some(follower),
+            followers: vec![tip, wallet],
+        }
+    }
+
+    /// Which wallet's changes to wait on.
+    pub fn select_wallet(&self, name: Option<String>) {
+        let mut selected = lock(&self.selected);
+        if *selected != name {
+            *selected = name;
         }
     }
 
@@ -122,7 +156,7 @@ impl Model {
 impl Drop for Model {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(follower) = self.follower.take() {
+        for follower in self.followers.drain(..) {
             let _ = follower.join();
         }
     }
@@ -151,15 +185,24 @@ fn follow(
         }
         let tip = node.wait_tip_changed(&current, 500);
         current = tip.hash;
+        let revisions: BTreeMap<String, u64> = lock(snapshot)
+            .wallets
+            .iter()
+            .map(|w| (w.name.clone(), w.revision))
+            .collect();
         let wallets = node
             .get_wallets()
             .into_iter()
-            .map(|handle| WalletView {
-                name: handle.get_wallet_name(),
-                balances: handle.get_balances(),
-                crypted: handle.is_crypted(),
-                locked: handle.is_locked(),
-                handle,
+            .map(|handle| {
+                let name = handle.get_wallet_name();
+                WalletView {
+                    revision: revisions.get(&name).copied().unwrap_or(0),
+                    name,
+                    balances: handle.get_balances(),
+                    crypted: handle.is_crypted(),
+                    locked: handle.is_locked(),
+                    handle,
+                }
             })
             .collect::<Vec<_>>();
         let mut sorted: BTreeMap<String, WalletView> = BTreeMap::new();
@@ -170,11 +213,55 @@ fn follow(
         let fresh = Snapshot {
             tip: Some(tip),
             mempool_size: node.get_mempool_size(),
+            connections: node.get_connection_count(),
+            network_active: node.get_network_active(),
             wallets: sorted.into_values().collect(),
             shutdown_requested: node.shutdown_requested(),
             generation,
         };
         *lock(snapshot) = fresh;
+        ctx.request_repaint();
+    }
+}
+
+/// Waits on the selected wallet's changes (`Wallet::wait_changed`, half
+/// a second at most) and refreshes its figures the moment one happens,
+/// instead of at the next tip.
+fn follow_wallet(
+    snapshot: &Mutex<Snapshot>,
+    selected: &Mutex<Option<String>>,
+    stop: &AtomicBool,
+    health: &Health,
+    ctx: &egui::Context,
+) {
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    while !stop.load(Ordering::SeqCst) {
+        let name = lock(selected).clone();
+        let handle = name
+            .as_ref()
+            .and_then(|name| lock(snapshot).wallet(name).map(|w| w.handle.clone()));
+        let (Some(name), Some(handle)) = (name, handle) else {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        if health.lost().is_some() {
+            std::thread::sleep(Duration::from_millis(250));
+            continue;
+        }
+        let last = seen.get(&name).copied().unwrap_or(u64::MAX);
+        let now = handle.wait_changed(last, 500);
+        if now == last {
+            continue;
+        }
+        seen.insert(name.clone(), now);
+        let balances = handle.get_balances();
+        let (crypted, locked) = (handle.is_crypted(), handle.is_locked());
+        if let Some(view) = lock(snapshot).wallets.iter_mut().find(|w| w.name == name) {
+            view.balances = balances;
+            view.crypted = crypted;
+            view.locked = locked;
+            view.revision = now;
+        }
         ctx.request_repaint();
     }
 }

@@ -25,7 +25,9 @@ mod wallet_loader;
 pub use chain::{BlockRef, Chain, Coin, FoundBlock};
 pub use handler::{CleanupHandler, Handler};
 pub use mining::{BlockCreateOptions, BlockTemplate, BlockVerdict, CoinbaseTemplate, Mining};
-pub use node::{BlockTip, Node};
+pub use node::{BannedSubnet, BlockTip, CreateWalletOptions, Node, PeerInfo};
 pub use notifications::{BlockInfo, ChainNotifications, RemovalReason};
-pub use wallet::{Wallet, WalletBalances};
+pub use wallet::{
+    CreatedTransaction, Recipient, TxCategory, TxRecord, Wallet, WalletBalances, WalletTxDetails,
+};
 pub use wallet_loader::WalletLoader;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bitcoin::BlockHash;
 use interfaces::rpc::RpcError;
-use interfaces::{BlockTip, Node};
+use interfaces::{BannedSubnet, BlockTip, CreateWalletOptions, Node, PeerInfo};
 use serde_json::Value;
 
 use crate::connection::Connection;
@@ -32,6 +32,20 @@ impl Node for NodeClient {
     ipc_client_method!("Node", shutdown_requested, shutdown_requested_request, () -> bool);
 
     crate::ipc_client_wallets_method!("Node.getWallets", get_wallets, get_wallets_request);
+
+    ipc_client_method!("Node", get_chain_name, get_chain_name_request, () -> String);
+    ipc_client_method!("Node", get_connection_count, get_connection_count_request, () -> u64);
+    ipc_client_method!("Node", get_peers, get_peers_request, () -> Vec<PeerInfo>);
+    ipc_client_method!("Node", disconnect_peer, disconnect_peer_request, (id: val i64) -> bool);
+    ipc_client_method!("Node", ban, ban_request, (subnet: str, seconds: val i64) -> Result<(), String>);
+    ipc_client_method!("Node", unban, unban_request, (subnet: str) -> Result<(), String>);
+    ipc_client_method!("Node", get_banned, get_banned_request, () -> Vec<BannedSubnet>);
+    ipc_client_method!("Node", get_network_active, get_network_active_request, () -> bool);
+    ipc_client_method!("Node", set_network_active, set_network_active_request, (active: val bool) -> ());
+    ipc_client_method!("Node", list_wallet_dir, list_wallet_dir_request, () -> Result<Vec<String>, String>);
+    ipc_client_method!("Node", create_wallet, create_wallet_request, (options: ref CreateWalletOptions) -> Result<String, String>);
+    ipc_client_method!("Node", load_wallet, load_wallet_request, (name: str) -> Result<String, String>);
+    ipc_client_method!("Node", unload_wallet, unload_wallet_request, (name: str) -> Result<(), String>);
 }
 
 /// Serves a `Node` to the peer.
@@ -64,4 +78,17 @@ impl node::Server for NodeServer {
         node::GetWalletsParams,
         node::GetWalletsResults
     );
+    ipc_server_method!("Node", get_chain_name, node::GetChainNameParams, node::GetChainNameResults, () -> String);
+    ipc_server_method!("Node", get_connection_count, node::GetConnectionCountParams, node::GetConnectionCountResults, () -> u64);
+    ipc_server_method!("Node", get_peers, node::GetPeersParams, node::GetPeersResults, () -> Vec<PeerInfo>);
+    ipc_server_method!("Node", disconnect_peer, node::DisconnectPeerParams, node::DisconnectPeerResults, (id: val i64) -> bool);
+    ipc_server_method!("Node", ban, node::BanParams, node::BanResults, (subnet: str, seconds: val i64) -> Result<(), String>);
+    ipc_server_method!("Node", unban, node::UnbanParams, node::UnbanResults, (subnet: str) -> Result<(), String>);
+    ipc_server_method!("Node", get_banned, node::GetBannedParams, node::GetBannedResults, () -> Vec<BannedSubnet>);
+    ipc_server_method!("Node", get_network_active, node::GetNetworkActiveParams, node::GetNetworkActiveResults, () -> bool);
+    ipc_server_method!("Node", set_network_active, node::SetNetworkActiveParams, node::SetNetworkActiveResults, (active: val bool) -> ());
+    ipc_server_method!("Node", list_wallet_dir, node::ListWalletDirParams, node::ListWalletDirResults, () -> Result<Vec<String>, String>);
+    ipc_server_method!("Node", create_wallet, node::CreateWalletParams, node::CreateWalletResults, (options: ref CreateWalletOptions) -> Result<String, String>);
+    ipc_server_method!("Node", load_wallet, node::LoadWalletParams, node::LoadWalletResults, (name: str) -> Result<String, String>);
+    ipc_server_method!("Node", unload_wallet, node::UnloadWalletParams, node::UnloadWalletResults, (name: str) -> Result<(), String>);
 }

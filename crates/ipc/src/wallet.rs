@@ -6,8 +6,10 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use bitcoin::{Amount, Txid};
-use interfaces::{Wallet, WalletBalances};
+use bitcoin::{Amount, FeeRate, Transaction, Txid};
+use interfaces::{
+    CreatedTransaction, Recipient, TxRecord, Wallet, WalletBalances, WalletTxDetails,
+};
 
 use crate::connection::Connection;
 use crate::connection::ConnectionHandle;
@@ -32,6 +34,15 @@ impl Wallet for WalletClient {
     ipc_client_method!("Wallet", is_locked, is_locked_request, () -> bool);
     ipc_client_method!("Wallet", lock, lock_request, () -> Result<(), String>);
     ipc_client_method!("Wallet", unlock, unlock_request, (passphrase: str, timeout_secs: val i64) -> Result<(), String>);
+    ipc_client_method!("Wallet", wait_changed, wait_changed_request, (seen: val u64, timeout_ms: val i64) -> u64);
+    ipc_client_method!("Wallet", get_transactions, get_transactions_request, () -> Result<Vec<TxRecord>, String>);
+    ipc_client_method!("Wallet", get_transaction, get_transaction_request, (txid: ref Txid) -> Result<WalletTxDetails, String>);
+    ipc_client_method!("Wallet", abandon_transaction, abandon_transaction_request, (txid: ref Txid) -> Result<(), String>);
+    ipc_client_method!("Wallet", create_transaction, create_transaction_request, (recipients: slice Recipient, fee_rate: val Option<FeeRate>) -> Result<CreatedTransaction, String>);
+    ipc_client_method!("Wallet", commit_transaction, commit_transaction_request, (tx: ref Transaction) -> Result<Txid, String>);
+    ipc_client_method!("Wallet", encrypt_wallet, encrypt_wallet_request, (passphrase: str) -> Result<(), String>);
+    ipc_client_method!("Wallet", change_passphrase, change_passphrase_request, (old_passphrase: str, new_passphrase: str) -> Result<(), String>);
+    ipc_client_method!("Wallet", backup_wallet, backup_wallet_request, (destination: str) -> Result<(), String>);
 }
 
 /// Serves one wallet to the peer.
@@ -57,6 +68,15 @@ impl wallet::Server for WalletServer {
     ipc_server_method!("Wallet", is_locked, wallet::IsLockedParams, wallet::IsLockedResults, () -> bool);
     ipc_server_method!("Wallet", lock, wallet::LockParams, wallet::LockResults, () -> Result<(), String>);
     ipc_server_method!("Wallet", unlock, wallet::UnlockParams, wallet::UnlockResults, (passphrase: str, timeout_secs: val i64) -> Result<(), String>);
+    ipc_server_method!("Wallet", wait_changed, wallet::WaitChangedParams, wallet::WaitChangedResults, (seen: val u64, timeout_ms: val i64) -> u64);
+    ipc_server_method!("Wallet", get_transactions, wallet::GetTransactionsParams, wallet::GetTransactionsResults, () -> Result<Vec<TxRecord>, String>);
+    ipc_server_method!("Wallet", get_transaction, wallet::GetTransactionParams, wallet::GetTransactionResults, (txid: ref Txid) -> Result<WalletTxDetails, String>);
+    ipc_server_method!("Wallet", abandon_transaction, wallet::AbandonTransactionParams, wallet::AbandonTransactionResults, (txid: ref Txid) -> Result<(), String>);
+    ipc_server_method!("Wallet", create_transaction, wallet::CreateTransactionParams, wallet::CreateTransactionResults, (recipients: slice Recipient, fee_rate: val Option<FeeRate>) -> Result<CreatedTransaction, String>);
+    ipc_server_method!("Wallet", commit_transaction, wallet::CommitTransactionParams, wallet::CommitTransactionResults, (tx: ref Transaction) -> Result<Txid, String>);
+    ipc_server_method!("Wallet", encrypt_wallet, wallet::EncryptWalletParams, wallet::EncryptWalletResults, (passphrase: str) -> Result<(), String>);
+    ipc_server_method!("Wallet", change_passphrase, wallet::ChangePassphraseParams, wallet::ChangePassphraseResults, (old_passphrase: str, new_passphrase: str) -> Result<(), String>);
+    ipc_server_method!("Wallet", backup_wallet, wallet::BackupWalletParams, wallet::BackupWalletResults, (destination: str) -> Result<(), String>);
 }
 
 /// Fills a `List(Wallet)` result with a server for each wallet.

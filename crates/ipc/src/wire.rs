@@ -14,6 +14,8 @@ use interfaces::rpc::{RpcError, RpcRequest};
 use interfaces::{BlockInfo, BlockRef, BlockTip, Coin, FoundBlock, RemovalReason, WalletBalances};
 use serde_json::Value;
 
+mod front_end;
+
 /// A value that can be written to and read from a named field.
 pub trait Wire: Sized {
     fn put(&self, builder: &mut Builder<'_>, field: &str) -> capnp::Result<()>;

@@ -7,7 +7,8 @@
 //! code runs inside `c1pzod` and, later, in its own process. [`spend`]
 //! funds and signs transactions; [`manager`] loads and unloads wallets by
 //! name; [`rpc`] serves Bitcoin Core's wallet RPCs through the node's
-//! server; [`handle`] is a loaded wallet as a front end holds it.
+//! server; [`handle`] is a loaded wallet as a front end holds it, and
+//! [`revision`] what it waits on for changes.
 
 pub mod crypter;
 pub mod descriptors;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod handle;
 pub mod manager;
 pub mod offline;
+pub mod revision;
 pub mod rpc;
 pub mod spend;
 pub mod state;

@@ -45,6 +45,8 @@ pub struct Wallet {
     /// `-fallbackfee` (sat/kvB), when fee estimation has nothing.
     pub fallback_fee: Option<u64>,
     notifications: Mutex<Option<Box<dyn Handler>>>,
+    /// Moves on with every commit: what a front end waits on.
+    pub revision: crate::revision::Revision,
 }
 thread_local! {
     static PRESYNCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -194,6 +196,7 @@ impl Wallet {
             state: Mutex::new(state),
             fallback_fee,
             notifications: Mutex::new(None),
+            revision: Default::default(),
         }))
     }
 
@@ -247,6 +250,7 @@ impl Wallet {
             state: Mutex::new(state),
             fallback_fee,
             notifications: Mutex::new(None),
+            revision: Default::default(),
         }))
     }
 
@@ -449,6 +453,7 @@ impl Wallet {
         let mut batch = Batch::default();
         let result = change(state, &mut batch)?;
         self.store.commit(batch)?;
+        self.revision.bump();
         Ok(result)
     }
 
@@ -466,7 +471,9 @@ impl Wallet {
     }
 
     pub fn commit_batch(&self, batch: Batch) -> Result<(), WalletError> {
-        Ok(self.store.commit(batch)?)
+        self.store.commit(batch)?;
+        self.revision.bump();
+        Ok(())
     }
 
     pub fn backup(&self, path: &Path) -> Result<(), WalletError> {

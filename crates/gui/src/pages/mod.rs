@@ -3,4 +3,8 @@
 
 pub mod console;
 pub mod overview;
+pub mod peers;
 pub mod receive;
+pub mod send;
+pub mod transactions;
+pub mod wallets;
