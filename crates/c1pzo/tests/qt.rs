@@ -310,6 +310,10 @@ fn overview_send_receive_and_console_work_against_a_real_node() {
     wait_for(&mut harness, "carol selected", |h| {
         h.state().shown_wallet().as_deref() == Some("carol")
     });
+    // The history shown is carol's (empty), not the last wallet's.
+    wait_for(&mut harness, "carol's empty history", |h| {
+        h.query_by_label("0 of 0 entries").is_some()
+    });
     screenshot(&mut harness, "wallet-created");
 
     // Console: Core's command, a nested call with a lookup.

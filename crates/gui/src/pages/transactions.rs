@@ -171,6 +171,13 @@ impl Transactions {
         if self.loaded_for.as_ref() == Some(&wanted) || self.loading.is_some() {
             return;
         }
+        if self.loaded_for.as_ref().map(|(shown, _)| shown.as_str()) != Some(name) {
+            // Another wallet: never show the last one's history meanwhile.
+            self.records.clear();
+            self.selected = None;
+            self.shown_details = None;
+            self.message = None;
+        }
         self.loaded_for = Some(wanted);
         let wallet = wallet.clone();
         self.loading = Some(Task::spawn(ctx, move || wallet.get_transactions()));
