@@ -334,15 +334,7 @@ impl eframe::App for App {
             if let Some(index) = dismissed {
                 self.notices.remove(index);
             }
-            match &self.wallets.message {
-                Some(Ok(text)) => {
-                    ui.label(text);
-                }
-                Some(Err(text)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, text);
-                }
-                None => {}
-            }
+            crate::pages::outcome(ui, &self.wallets.message);
             match self.page {
                 Page::Overview => overview::show(
                     ui,

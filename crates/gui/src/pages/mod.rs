@@ -8,3 +8,17 @@ pub mod receive;
 pub mod send;
 pub mod transactions;
 pub mod wallets;
+
+/// A page's last outcome: plain when it worked, in the error colour when
+/// it did not.
+pub fn outcome(ui: &mut egui::Ui, message: &Option<Result<String, String>>) {
+    match message {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        None => {}
+    }
+}

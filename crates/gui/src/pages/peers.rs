@@ -130,15 +130,7 @@ impl Peers {
                 });
             }
         }
-        match &self.message {
-            Some(Ok(text)) => {
-                ui.label(text);
-            }
-            Some(Err(text)) => {
-                ui.colored_label(ui.visuals().error_fg_color, text);
-            }
-            None => {}
-        }
+        crate::pages::outcome(ui, &self.message);
     }
 
     fn collect(&mut self) {

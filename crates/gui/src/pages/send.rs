@@ -191,15 +191,7 @@ impl Send {
                 ui.spinner();
             }
         });
-        match &self.message {
-            Some(Ok(text)) => {
-                ui.label(text);
-            }
-            Some(Err(text)) => {
-                ui.colored_label(ui.visuals().error_fg_color, text);
-            }
-            None => {}
-        }
+        crate::pages::outcome(ui, &self.message);
         self.confirmation(ui, wallet, mask);
     }
 

@@ -299,15 +299,7 @@ impl Transactions {
                 }
             }
         });
-        match &self.message {
-            Some(Ok(text)) => {
-                ui.label(text);
-            }
-            Some(Err(text)) => {
-                ui.colored_label(ui.visuals().error_fg_color, text);
-            }
-            None => {}
-        }
+        crate::pages::outcome(ui, &self.message);
         if let Some(details) = &self.shown_details {
             ui.separator();
             match details {
